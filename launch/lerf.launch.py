@@ -1,0 +1,64 @@
+"""Launch lerf_trainer (and optionally rviz2) on a ROS 2 system.
+
+    ros2 launch lerf_ros lerf.launch.py image_topic:=/camera/color/image_raw \
+        camera_info_topic:=/camera/color/camera_info pose_source:=tf fixed_frame:=map
+
+Without a ROS install (launch_ros is not on PyPI) the same node starts with the same
+parameter file through ``lerf-ros bringup --params config/lerf.yaml``.
+"""
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.conditions import IfCondition
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.substitutions import FindPackageShare
+
+# (argument, default, description, parameter it sets on lerf_trainer)
+ARGUMENTS = [
+    ("image_topics", "['/camera/image_raw']", "Image topics, one per camera", "image_topics"),
+    (
+        "camera_info_topics",
+        "['/camera/camera_info']",
+        "CameraInfo topics, one per camera",
+        "camera_info_topics",
+    ),
+    ("pose_source", "tf", "Where camera poses come from: tf | pose | odometry", "pose_source"),
+    ("pose_topics", "['/camera/pose']", "PoseStamped/Odometry topics when not tf", "pose_topics"),
+    ("fixed_frame", "map", "Frame the field and all answers live in", "fixed_frame"),
+    ("encoder", "openclip", "CLIP encoder: a name or package.module:Class", "encoder"),
+    ("dino", "dino", "DINO encoder: a name, none, or package.module:Class", "dino"),
+    ("device", "auto", "Torch device: auto | cpu | cuda | cuda:N", "device"),
+]
+
+
+def generate_launch_description():
+    share = FindPackageShare("lerf_ros")
+    declared = [
+        DeclareLaunchArgument(name, default_value=default, description=description)
+        for name, default, description, _ in ARGUMENTS
+    ]
+    declared += [
+        DeclareLaunchArgument(
+            "params_file",
+            default_value=PathJoinSubstitution([share, "config", "lerf.yaml"]),
+            description="Parameter file for lerf_trainer",
+        ),
+        DeclareLaunchArgument("rviz", default_value="false", description="Start rviz2"),
+    ]
+    overrides = {parameter: LaunchConfiguration(name) for name, _, _, parameter in ARGUMENTS}
+    trainer = Node(
+        package="lerf_ros",
+        executable="lerf_trainer",
+        name="lerf_trainer",
+        output="screen",
+        parameters=[LaunchConfiguration("params_file"), overrides],
+    )
+    rviz = Node(
+        package="rviz2",
+        executable="rviz2",
+        name="rviz2",
+        arguments=["-d", PathJoinSubstitution([share, "config", "lerf.rviz"])],
+        condition=IfCondition(LaunchConfiguration("rviz")),
+    )
+    return LaunchDescription([*declared, trainer, rviz])

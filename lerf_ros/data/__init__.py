@@ -1,0 +1,1 @@
+"""Posed-image data: dataset loaders (:mod:`.datasets`) and synthetic scenes (:mod:`.synthetic`)."""

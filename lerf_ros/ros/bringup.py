@@ -1,0 +1,92 @@
+"""Start lerf_ros's node(s) without ``ros2 launch`` (launch_ros is not on PyPI).
+
+``lerf-ros bringup --params config/lerf.yaml`` starts the same executable with the same
+parameter file that ``launch/lerf.launch.py`` uses; tests and the demo use
+:func:`start_trainer` to run the node in its own process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "lerf.yaml"
+
+
+def _ros_value(value: object) -> str:
+    """Render a parameter override in the YAML syntax ``--ros-args -p`` expects."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_ros_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
+
+
+@dataclass
+class NodeProcess:
+    """A node running in a child process."""
+
+    process: subprocess.Popen
+    log_path: Path | None = None
+    name: str = "lerf_trainer"
+    extra: dict = field(default_factory=dict)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """SIGINT, then SIGTERM, then SIGKILL: gives the node the chance to autosave."""
+        for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            if self.process.poll() is not None:
+                break
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+        return self.process.wait()
+
+    def log(self) -> str:
+        if self.log_path and self.log_path.exists():
+            return self.log_path.read_text(errors="replace")
+        return ""
+
+
+def trainer_command(
+    params_file: Path | None = None,
+    overrides: dict | None = None,
+    node_name: str = "lerf_trainer",
+    python: str = sys.executable,
+) -> list[str]:
+    """The command line that runs ``lerf_trainer`` with a parameter file and overrides."""
+    cmd = [python, "-m", "lerf_ros.ros.trainer_node", "--ros-args", "-r", f"__node:={node_name}"]
+    if params_file is not None:
+        cmd += ["--params-file", str(params_file)]
+    for key, value in (overrides or {}).items():
+        cmd += ["-p", f"{key}:={_ros_value(value)}"]
+    return cmd
+
+
+def start_trainer(
+    params_file: Path | None = REPO_CONFIG,
+    overrides: dict | None = None,
+    node_name: str = "lerf_trainer",
+    log_path: Path | None = None,
+    env: dict | None = None,
+) -> NodeProcess:
+    """Start ``lerf_trainer`` in a child process; its output goes to ``log_path``."""
+    cmd = trainer_command(params_file, overrides, node_name)
+    out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(
+        cmd,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+    )
+    return NodeProcess(process=process, log_path=log_path, name=node_name)

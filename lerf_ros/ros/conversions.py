@@ -1,0 +1,164 @@
+"""Message <-> core conversions. Conventions are converted here, at the edge, once.
+
+ROS camera frames are optical frames (REP-103: x right, y down, z forward), which is also
+the engine's internal camera convention, so a pose of the optical frame in ``fixed_frame``
+is used as the camera-to-world matrix directly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+from geometry_msgs.msg import Point, Pose, Quaternion, Vector3
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, PointField
+
+from lerf_ros.cameras.conventions import matrix_to_quaternion, pose_from_translation_quaternion
+from lerf_ros.cameras.intrinsics import Intrinsics
+from lerf_ros.msg import RelevancyPeak
+
+SUPPORTED_ENCODINGS = ("rgb8", "bgr8", "rgba8", "bgra8", "mono8")
+MAX_IMAGE_SIDE = 8192
+
+
+class InputError(ValueError):
+    """A message that cannot be used; the message says why (it is logged and counted)."""
+
+
+def stamp_to_seconds(stamp) -> float:
+    return float(stamp.sec) + 1e-9 * float(stamp.nanosec)
+
+
+def image_to_rgb(msg: Image) -> np.ndarray:
+    """``sensor_msgs/Image`` -> uint8 RGB array [H, W, 3] (copy)."""
+    encoding = msg.encoding.lower()
+    if encoding not in SUPPORTED_ENCODINGS:
+        raise InputError(f"unsupported image encoding {msg.encoding!r} "
+                         f"(supported: {', '.join(SUPPORTED_ENCODINGS)})")
+    channels = 1 if encoding == "mono8" else (4 if encoding in ("rgba8", "bgra8") else 3)
+    height, width, step = int(msg.height), int(msg.width), int(msg.step)
+    if not (0 < height <= MAX_IMAGE_SIDE and 0 < width <= MAX_IMAGE_SIDE):
+        raise InputError(f"image size {width}x{height} out of range")
+    if step < width * channels:
+        raise InputError(f"image step {step} is smaller than width x channels {width * channels}")
+    data = np.frombuffer(bytes(msg.data), dtype=np.uint8)
+    if data.size != step * height:
+        raise InputError(f"image data has {data.size} bytes, expected step x height = "
+                         f"{step * height}")
+    rows = data.reshape(height, step)[:, : width * channels].reshape(height, width, channels)
+    if encoding == "mono8":
+        return np.repeat(rows, 3, axis=2)
+    if encoding in ("bgr8", "bgra8"):
+        return np.ascontiguousarray(rows[:, :, 2::-1])
+    return np.ascontiguousarray(rows[:, :, :3])
+
+
+def compressed_to_rgb(msg: CompressedImage) -> np.ndarray:
+    """``sensor_msgs/CompressedImage`` (jpeg/png) -> uint8 RGB array [H, W, 3]."""
+    data = np.frombuffer(bytes(msg.data), dtype=np.uint8)
+    if data.size == 0:
+        raise InputError("compressed image is empty")
+    decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise InputError(f"compressed image ({msg.format or 'unknown format'}) cannot be decoded")
+    return np.ascontiguousarray(decoded[:, :, ::-1])
+
+
+def rgb_to_image(rgb: np.ndarray, frame_id: str, stamp) -> Image:
+    msg = Image()
+    msg.header.frame_id = frame_id
+    msg.header.stamp = stamp
+    msg.height, msg.width = int(rgb.shape[0]), int(rgb.shape[1])
+    msg.encoding = "rgb8"
+    msg.step = msg.width * 3
+    msg.data = np.ascontiguousarray(rgb, dtype=np.uint8).tobytes()
+    return msg
+
+
+def camera_info_to_intrinsics(msg: CameraInfo) -> Intrinsics:
+    """``sensor_msgs/CameraInfo`` -> validated :class:`Intrinsics` (raises InputError)."""
+    k = [float(v) for v in msg.k]
+    distortion: tuple[float, ...] = ()
+    model = (msg.distortion_model or "").lower()
+    coefficients = [float(v) for v in msg.d]
+    if coefficients and any(c != 0.0 for c in coefficients):
+        if model not in ("plumb_bob", "rational_polynomial", ""):
+            raise InputError(f"unsupported distortion model {msg.distortion_model!r}")
+        distortion = tuple(coefficients[:5]) if len(coefficients) >= 5 else tuple(coefficients[:4])
+    try:
+        return Intrinsics(
+            width=int(msg.width), height=int(msg.height), fx=k[0], fy=k[4], cx=k[2], cy=k[5],
+            distortion=distortion,
+        ).validate()
+    except ValueError as error:
+        raise InputError(f"camera info: {error}") from error
+
+
+def pose_to_matrix(pose: Pose) -> np.ndarray:
+    """``geometry_msgs/Pose`` -> 4x4 float64 (raises InputError for NaN or zero quaternion)."""
+    p, q = pose.position, pose.orientation
+    values = [p.x, p.y, p.z, q.x, q.y, q.z, q.w]
+    if not all(math.isfinite(v) for v in values):
+        raise InputError("pose has NaN or infinite components")
+    norm = math.sqrt(q.x**2 + q.y**2 + q.z**2 + q.w**2)
+    if abs(norm - 1.0) > 1e-2:
+        raise InputError(f"pose orientation is not a unit quaternion (norm {norm:.3f})")
+    return pose_from_translation_quaternion((p.x, p.y, p.z), (q.x, q.y, q.z, q.w))
+
+
+def matrix_to_pose(matrix: np.ndarray) -> Pose:
+    x, y, z, w = matrix_to_quaternion(np.asarray(matrix)[:3, :3])
+    t = np.asarray(matrix)[:3, 3]
+    return Pose(
+        position=Point(x=float(t[0]), y=float(t[1]), z=float(t[2])),
+        orientation=Quaternion(x=float(x), y=float(y), z=float(z), w=float(w)),
+    )
+
+
+def make_cloud(points: np.ndarray, relevancy: np.ndarray, frame_id: str, stamp) -> PointCloud2:
+    """PointCloud2 with float32 fields x, y, z, relevancy."""
+    points = np.asarray(points, dtype=np.float32).reshape(-1, 3)
+    data = np.empty(len(points), dtype=[(n, np.float32) for n in ("x", "y", "z", "relevancy")])
+    data["x"], data["y"], data["z"] = points[:, 0], points[:, 1], points[:, 2]
+    data["relevancy"] = np.asarray(relevancy, dtype=np.float32).reshape(-1)
+    msg = PointCloud2()
+    msg.header.frame_id = frame_id
+    msg.header.stamp = stamp
+    msg.height, msg.width = 1, len(points)
+    msg.fields = [
+        PointField(name=name, offset=4 * i, datatype=PointField.FLOAT32, count=1)
+        for i, name in enumerate(("x", "y", "z", "relevancy"))
+    ]
+    msg.is_bigendian = False
+    msg.point_step = 16
+    msg.row_step = 16 * len(points)
+    msg.is_dense = True
+    msg.data = data.tobytes()
+    return msg
+
+
+def cloud_to_arrays(msg: PointCloud2) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`make_cloud` (for clients and tests)."""
+    offsets = {f.name: f.offset for f in msg.fields}
+    dtype = np.dtype({
+        "names": ["x", "y", "z", "relevancy"],
+        "formats": [np.float32] * 4,
+        "offsets": [offsets[n] for n in ("x", "y", "z", "relevancy")],
+        "itemsize": msg.point_step,
+    })
+    data = np.frombuffer(bytes(msg.data), dtype=dtype, count=msg.width * msg.height)
+    points = np.stack([data["x"], data["y"], data["z"]], axis=1)
+    return points, np.asarray(data["relevancy"])
+
+
+def peak_to_msg(peak) -> RelevancyPeak:
+    """A core ``Peak`` -> ``lerf_ros/RelevancyPeak``."""
+    return RelevancyPeak(
+        position=Point(x=float(peak.position[0]), y=float(peak.position[1]),
+                       z=float(peak.position[2])),
+        relevancy=float(peak.relevancy),
+        scale=float(peak.scale),
+        extent=Vector3(x=float(peak.extent[0]), y=float(peak.extent[1]), z=float(peak.extent[2])),
+        support=int(peak.support),
+    )
