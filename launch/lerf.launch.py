@@ -7,12 +7,13 @@ Without a ROS install (launch_ros is not on PyPI) the same node starts with the 
 parameter file through ``lerf-ros bringup --params config/lerf.yaml``.
 """
 
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
+
+from launch import LaunchDescription
 
 # (argument, default, description, parameter it sets on lerf_trainer)
 ARGUMENTS = [

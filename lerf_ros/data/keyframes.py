@@ -42,9 +42,7 @@ def sharpness(gray: np.ndarray) -> float:
         g = g.mean(axis=2)
     if g.shape[0] < 3 or g.shape[1] < 3:
         return 0.0
-    lap = (
-        -4.0 * g[1:-1, 1:-1] + g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:]
-    )
+    lap = -4.0 * g[1:-1, 1:-1] + g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:]
     return float(lap.var())
 
 
@@ -84,8 +82,11 @@ class KeyframeSelector:
             median = float(np.median(self._recent_sharpness))
             if score < self.config.blur_ratio * median:
                 self._recent_sharpness.append(score)
-                return Decision(False, f"blurred (sharpness {score:.1f} < "
-                                f"{self.config.blur_ratio:.2f} x median {median:.1f})")
+                return Decision(
+                    False,
+                    f"blurred (sharpness {score:.1f} < "
+                    f"{self.config.blur_ratio:.2f} x median {median:.1f})",
+                )
         self._recent_sharpness.append(score)
         if self._last_pose is not None:
             moved = float(np.linalg.norm(c2w[:3, 3] - self._last_pose[:3, 3]))
@@ -97,8 +98,11 @@ class KeyframeSelector:
                 and turned < self.config.min_rotation_deg
                 and not enough_time
             ):
-                return Decision(False, f"too close to the last keyframe ({moved:.3f} m, "
-                                f"{turned:.1f} deg, {waited:.1f} s)")
+                return Decision(
+                    False,
+                    f"too close to the last keyframe ({moved:.3f} m, "
+                    f"{turned:.1f} deg, {waited:.1f} s)",
+                )
         return Decision(True, "accepted")
 
     def commit(self, keyframe_id: int, c2w: np.ndarray, stamp: float) -> int | None:

@@ -68,7 +68,7 @@ def benchmark_pyramid(
         if encoder.device.type == "cuda":
             torch.cuda.synchronize(encoder.device)
 
-    with torch.inference_mode():
+    with torch.no_grad():
         run()  # warm-up: lazy loads, kernel selection, allocator growth
         start = time.perf_counter()
         for _ in range(repeats):

@@ -67,7 +67,7 @@ class DenseFeatures:
         return cls(features, (int(height), int(width)))
 
 
-@torch.inference_mode()
+@torch.no_grad()
 def compute_dense(image: ImageLike, dense_encoder: DenseEncoder) -> DenseFeatures:
     """The patch feature map of ``image`` (uint8 ``H x W x 3`` or float), stored in fp16."""
     image = as_image_tensor(image)

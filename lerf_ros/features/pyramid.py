@@ -291,7 +291,9 @@ def _neighbours(coordinate: Tensor, first: float, stride: int, count: int):
     return lower, upper, (position - lower).clamp(0.0, 1.0)
 
 
-@torch.inference_mode()
+# no_grad rather than inference_mode: inference tensors would reject the in-place updates
+# a trainer may make to its targets.
+@torch.no_grad()
 def compute_pyramid(
     image: ImageLike, encoder: ImageTextEncoder, config: PyramidConfig | None = None
 ) -> PyramidFeatures:

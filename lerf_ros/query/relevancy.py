@@ -45,6 +45,6 @@ def best_scale(relevancy_per_scale: torch.Tensor, top_fraction: float = 0.01) ->
     """
     if relevancy_per_scale.ndim != 2 or relevancy_per_scale.shape[1] == 0:
         raise ValueError("best_scale needs a non-empty [S, N] tensor")
-    count = max(1, int(round(relevancy_per_scale.shape[1] * top_fraction)))
+    count = max(1, round(relevancy_per_scale.shape[1] * top_fraction))
     top = relevancy_per_scale.topk(count, dim=1).values.mean(dim=1)
     return int(top.argmax())

@@ -16,6 +16,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, Poi
 
 from lerf_ros.cameras.conventions import matrix_to_quaternion, pose_from_translation_quaternion
 from lerf_ros.cameras.intrinsics import Intrinsics
+from lerf_ros.data import camera_stream
 from lerf_ros.msg import RelevancyPeak
 
 SUPPORTED_ENCODINGS = ("rgb8", "bgr8", "rgba8", "bgra8", "mono8")
@@ -34,8 +35,10 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     """``sensor_msgs/Image`` -> uint8 RGB array [H, W, 3] (copy)."""
     encoding = msg.encoding.lower()
     if encoding not in SUPPORTED_ENCODINGS:
-        raise InputError(f"unsupported image encoding {msg.encoding!r} "
-                         f"(supported: {', '.join(SUPPORTED_ENCODINGS)})")
+        raise InputError(
+            f"unsupported image encoding {msg.encoding!r} "
+            f"(supported: {', '.join(SUPPORTED_ENCODINGS)})"
+        )
     channels = 1 if encoding == "mono8" else (4 if encoding in ("rgba8", "bgra8") else 3)
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
     if not (0 < height <= MAX_IMAGE_SIDE and 0 < width <= MAX_IMAGE_SIDE):
@@ -44,8 +47,9 @@ def image_to_rgb(msg: Image) -> np.ndarray:
         raise InputError(f"image step {step} is smaller than width x channels {width * channels}")
     data = np.frombuffer(bytes(msg.data), dtype=np.uint8)
     if data.size != step * height:
-        raise InputError(f"image data has {data.size} bytes, expected step x height = "
-                         f"{step * height}")
+        raise InputError(
+            f"image data has {data.size} bytes, expected step x height = {step * height}"
+        )
     rows = data.reshape(height, step)[:, : width * channels].reshape(height, width, channels)
     if encoding == "mono8":
         return np.repeat(rows, 3, axis=2)
@@ -76,6 +80,33 @@ def rgb_to_image(rgb: np.ndarray, frame_id: str, stamp) -> Image:
     return msg
 
 
+def rgb_to_compressed(rgb: np.ndarray, frame_id: str, stamp, fmt: str = "jpeg") -> CompressedImage:
+    """uint8 RGB [H, W, 3] -> ``sensor_msgs/CompressedImage`` (jpeg or png, as
+    image_transport's compressed plugin sends it)."""
+    msg = CompressedImage()
+    msg.header.frame_id = frame_id
+    msg.header.stamp = stamp
+    msg.format = camera_stream.compressed_format_string(fmt)
+    msg.data = camera_stream.encode_image(rgb, fmt)
+    return msg
+
+
+def intrinsics_to_camera_info(intrinsics: Intrinsics, frame_id: str, stamp) -> CameraInfo:
+    """:class:`Intrinsics` -> ``sensor_msgs/CameraInfo`` (plumb_bob; inverse of
+    :func:`camera_info_to_intrinsics`)."""
+    fields = camera_stream.camera_info_fields(intrinsics)
+    msg = CameraInfo()
+    msg.header.frame_id = frame_id
+    msg.header.stamp = stamp
+    msg.width, msg.height = fields["width"], fields["height"]
+    msg.distortion_model = fields["distortion_model"]
+    msg.d = [float(v) for v in fields["d"]]
+    msg.k = fields["k"]
+    msg.r = fields["r"]
+    msg.p = fields["p"]
+    return msg
+
+
 def camera_info_to_intrinsics(msg: CameraInfo) -> Intrinsics:
     """``sensor_msgs/CameraInfo`` -> validated :class:`Intrinsics` (raises InputError)."""
     k = [float(v) for v in msg.k]
@@ -88,7 +119,12 @@ def camera_info_to_intrinsics(msg: CameraInfo) -> Intrinsics:
         distortion = tuple(coefficients[:5]) if len(coefficients) >= 5 else tuple(coefficients[:4])
     try:
         return Intrinsics(
-            width=int(msg.width), height=int(msg.height), fx=k[0], fy=k[4], cx=k[2], cy=k[5],
+            width=int(msg.width),
+            height=int(msg.height),
+            fx=k[0],
+            fy=k[4],
+            cx=k[2],
+            cy=k[5],
             distortion=distortion,
         ).validate()
     except ValueError as error:
@@ -141,12 +177,14 @@ def make_cloud(points: np.ndarray, relevancy: np.ndarray, frame_id: str, stamp) 
 def cloud_to_arrays(msg: PointCloud2) -> tuple[np.ndarray, np.ndarray]:
     """Inverse of :func:`make_cloud` (for clients and tests)."""
     offsets = {f.name: f.offset for f in msg.fields}
-    dtype = np.dtype({
-        "names": ["x", "y", "z", "relevancy"],
-        "formats": [np.float32] * 4,
-        "offsets": [offsets[n] for n in ("x", "y", "z", "relevancy")],
-        "itemsize": msg.point_step,
-    })
+    dtype = np.dtype(
+        {
+            "names": ["x", "y", "z", "relevancy"],
+            "formats": [np.float32] * 4,
+            "offsets": [offsets[n] for n in ("x", "y", "z", "relevancy")],
+            "itemsize": msg.point_step,
+        }
+    )
     data = np.frombuffer(bytes(msg.data), dtype=dtype, count=msg.width * msg.height)
     points = np.stack([data["x"], data["y"], data["z"]], axis=1)
     return points, np.asarray(data["relevancy"])
@@ -155,8 +193,9 @@ def cloud_to_arrays(msg: PointCloud2) -> tuple[np.ndarray, np.ndarray]:
 def peak_to_msg(peak) -> RelevancyPeak:
     """A core ``Peak`` -> ``lerf_ros/RelevancyPeak``."""
     return RelevancyPeak(
-        position=Point(x=float(peak.position[0]), y=float(peak.position[1]),
-                       z=float(peak.position[2])),
+        position=Point(
+            x=float(peak.position[0]), y=float(peak.position[1]), z=float(peak.position[2])
+        ),
         relevancy=float(peak.relevancy),
         scale=float(peak.scale),
         extent=Vector3(x=float(peak.extent[0]), y=float(peak.extent[1]), z=float(peak.extent[2])),

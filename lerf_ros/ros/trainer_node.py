@@ -1,23 +1,52 @@
 """``lerf_trainer``: the node a robot runs.
 
-Thin by design: it declares parameters, converts messages, and delegates to the ROS-free
-engine. Every service callback catches its own errors and answers ``success=false`` with a
-message; nothing escapes into rclpy's executor.
+Thin by design: it declares parameters, converts messages at the edge, and delegates to the
+ROS-free :class:`lerf_ros.engine.LerfEngine`. Every callback catches its own errors: bad input
+is a counted, logged drop; a failing service answers ``success=false`` with a message.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 import traceback
+from collections import deque
+from pathlib import Path
 
 import rclpy
+from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
+from std_srvs.srv import SetBool, Trigger
+from visualization_msgs.msg import MarkerArray
 
+from lerf_ros.cameras.conventions import pose_from_translation_quaternion
+from lerf_ros.data.pose_buffer import PoseBuffer
 from lerf_ros.msg import TrainingStatus
+from lerf_ros.ros import conversions as conv
+from lerf_ros.ros.markers import query_markers
+from lerf_ros.ros.parameters import declare, engine_config
 from lerf_ros.srv import GetTargets, Query
+
+# Camera streams: best effort accepts both reliable and best-effort publishers.
+CAMERA_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
+
+
+class CameraInput:
+    """One camera's latest calibration, pose history and images waiting for a pose."""
+
+    def __init__(self, name: str, slop: float):
+        self.name = name
+        self.intrinsics = None
+        self.info_error: str | None = "no camera info received yet"
+        self.poses = PoseBuffer(slop=slop)
+        self.pending: deque = deque(maxlen=30)
+        self.last_stamp: float | None = None
 
 
 class LerfTrainerNode(Node):
@@ -25,66 +54,409 @@ class LerfTrainerNode(Node):
 
     def __init__(self, **node_kwargs):
         super().__init__("lerf_trainer", **node_kwargs)
-        self.fixed_frame = self.declare_parameter("fixed_frame", "map").value
+        self.p = declare(self)
+        self.fixed_frame = self.p.fixed_frame
         self.engine = None
+        self.engine_error: str | None = None
         self._service_group = ReentrantCallbackGroup()
+        self._input_group = MutuallyExclusiveCallbackGroup()
         self._timer_group = MutuallyExclusiveCallbackGroup()
-        self.status_pub = self.create_publisher(TrainingStatus, "~/status", 10)
-        self.create_service(Query, "~/query", self._on_query, callback_group=self._service_group)
-        self.create_service(
-            GetTargets, "~/get_targets", self._on_get_targets, callback_group=self._service_group
+        self._log_times: dict[str, float] = {}
+        self._last_query = None
+        self._extrinsic = pose_from_translation_quaternion(
+            self.p.extrinsic[:3], self.p.extrinsic[3:]
         )
+
+        self.status_pub = self.create_publisher(TrainingStatus, "~/status", 10)
+        self.cloud_pub = self.create_publisher(PointCloud2, "~/relevancy_cloud", 1)
+        self.marker_pub = self.create_publisher(MarkerArray, "~/markers", 10)
+        self.heatmap_pub = self.create_publisher(Image, "~/relevancy_image", 1)
+        self.goal_pub = self.create_publisher(PoseStamped, "~/nav_goal", 10)
+        sg = self._service_group
+        self.create_service(Query, "~/query", self._on_query, callback_group=sg)
+        self.create_service(GetTargets, "~/get_targets", self._on_get_targets, callback_group=sg)
+        self.create_service(Trigger, "~/save", self._on_save, callback_group=sg)
+        self.create_service(Trigger, "~/load", self._on_load, callback_group=sg)
+        self.create_service(Trigger, "~/reset", self._on_reset, callback_group=sg)
+        self.create_service(SetBool, "~/pause", self._on_pause, callback_group=sg)
         self.create_timer(1.0, self._publish_status, callback_group=self._timer_group)
+        self.create_timer(0.1, self._match_pending, callback_group=self._input_group)
+        if self.p.autosave_interval > 0 and self.p.checkpoint_path:
+            self.create_timer(
+                self.p.autosave_interval, self._autosave, callback_group=self._timer_group
+            )
+
+        self.cameras = self._subscribe_cameras()
         self.frames_received = 0
         self.frames_dropped = 0
+        threading.Thread(target=self._build_engine, name="lerf-engine-init", daemon=True).start()
 
-    def _not_ready_reason(self) -> str | None:
+    # ------------------------------------------------------------- set-up
+    def _subscribe_cameras(self) -> list[CameraInput]:
+        p = self.p
+        images, infos, poses = list(p.image_topics), list(p.camera_info_topics), list(p.pose_topics)
+        if len(infos) != len(images):
+            raise ValueError("image_topics and camera_info_topics must have the same length")
+        if p.pose_source not in ("pose", "odometry", "tf"):
+            raise ValueError(f"pose_source must be pose, odometry or tf, not {p.pose_source!r}")
+        if p.pose_source == "tf":
+            raise ValueError(
+                "pose_source=tf needs tf2_ros, which is not installed in this environment "
+                "(use pose_source=pose or odometry, or run on a ROS 2 install with tf2_ros)"
+            )
+        if len(poses) != len(images):
+            raise ValueError("pose_topics must have one topic per camera")
+        cameras = []
+        for index, (image_topic, info_topic, pose_topic) in enumerate(
+            zip(images, infos, poses, strict=True)
+        ):
+            camera = CameraInput(f"camera{index}", p.pose_slop)
+            cameras.append(camera)
+            group = self._input_group
+            if image_topic.endswith("/compressed"):
+                self.create_subscription(
+                    CompressedImage,
+                    image_topic,
+                    lambda msg, c=camera: self._on_image(c, msg, compressed=True),
+                    CAMERA_QOS,
+                    callback_group=group,
+                )
+            else:
+                self.create_subscription(
+                    Image,
+                    image_topic,
+                    lambda msg, c=camera: self._on_image(c, msg),
+                    CAMERA_QOS,
+                    callback_group=group,
+                )
+            self.create_subscription(
+                CameraInfo,
+                info_topic,
+                lambda msg, c=camera: self._on_info(c, msg),
+                qos_profile_sensor_data,
+                callback_group=group,
+            )
+            pose_type = Odometry if p.pose_source == "odometry" else PoseStamped
+            self.create_subscription(
+                pose_type,
+                pose_topic,
+                lambda msg, c=camera: self._on_pose(c, msg),
+                QoSProfile(depth=100, reliability=ReliabilityPolicy.BEST_EFFORT),
+                callback_group=group,
+            )
+        return cameras
+
+    def _build_engine(self) -> None:
+        """Load encoders and build the engine off the executor (loading can take a while)."""
+        try:
+            import torch
+
+            from lerf_ros.engine import LerfEngine
+            from lerf_ros.features.encoders.registry import load_dense_encoder, load_encoder
+
+            if self.p.torch_threads > 0:
+                torch.set_num_threads(int(self.p.torch_threads))
+            options = {"checkpoint": self.p.encoder_checkpoint} if self.p.encoder_checkpoint else {}
+            encoder = load_encoder(self.p.encoder, **options)
+            dense = load_dense_encoder(self.p.dino)
+            engine = LerfEngine(engine_config(self.p), encoder, dense, frame_id=self.fixed_frame)
+            checkpoint = Path(self.p.checkpoint_path) if self.p.checkpoint_path else None
+            if self.p.resume and checkpoint is not None and checkpoint.exists():
+                engine.load(checkpoint)
+                self.get_logger().info(f"resumed from {checkpoint} at step {engine.step}")
+            engine.start()
+            self.engine = engine
+            self.get_logger().info(
+                f"engine ready on {engine.device} (encoder {self.p.encoder}, dino {self.p.dino})"
+            )
+        except Exception as error:  # report in ~/status, keep serving
+            self.engine_error = f"engine failed to start: {error}"
+            self.get_logger().error(f"{self.engine_error}\n{traceback.format_exc()}")
+
+    # -------------------------------------------------------------- inputs
+    def _drop(self, reason: str, detail: str = "") -> None:
+        self.frames_dropped += 1
+        if self.engine is not None:
+            self.engine.drops[reason] += 1
+        now = time.monotonic()
+        if now - self._log_times.get(reason, 0.0) > 5.0:  # rate-limited per reason
+            self._log_times[reason] = now
+            self.get_logger().warning(f"dropped frame: {reason}{': ' + detail if detail else ''}")
+
+    def _on_info(self, camera: CameraInput, msg: CameraInfo) -> None:
+        try:
+            camera.intrinsics = conv.camera_info_to_intrinsics(msg)
+            camera.info_error = None
+        except conv.InputError as error:
+            camera.info_error = str(error)
+
+    def _on_pose(self, camera: CameraInput, msg) -> None:
+        try:
+            pose_msg = msg.pose.pose if isinstance(msg, Odometry) else msg.pose
+            frame = msg.header.frame_id
+            if frame and frame != self.fixed_frame:
+                raise conv.InputError(f"pose is in {frame!r}, expected {self.fixed_frame!r}")
+            c2w = conv.pose_to_matrix(pose_msg) @ self._extrinsic
+            camera.poses.add(conv.stamp_to_seconds(msg.header.stamp), c2w)
+        except conv.InputError as error:
+            self._drop("bad pose", str(error))
+            return
+        self._match_pending()
+
+    def _on_image(self, camera: CameraInput, msg, compressed: bool = False) -> None:
+        self.frames_received += 1
+        try:
+            rgb = conv.compressed_to_rgb(msg) if compressed else conv.image_to_rgb(msg)
+        except conv.InputError as error:
+            self._drop("bad image", str(error))
+            return
+        stamp = conv.stamp_to_seconds(msg.header.stamp)
+        if camera.last_stamp is not None and stamp <= camera.last_stamp:
+            self._drop("stamp not increasing", f"{stamp:.3f} after {camera.last_stamp:.3f}")
+            return
+        camera.last_stamp = stamp
+        if camera.intrinsics is None:
+            self._drop("no valid camera info", camera.info_error or "")
+            return
+        camera.pending.append((stamp, rgb, camera.intrinsics, time.monotonic()))
+        self._match_pending()
+
+    def _match_pending(self) -> None:
+        """Give images whose pose has arrived to the engine; drop those that waited too long."""
+        for camera in self.cameras:
+            still_waiting = deque(maxlen=camera.pending.maxlen)
+            while camera.pending:
+                stamp, rgb, intrinsics, arrived = camera.pending.popleft()
+                pose = camera.poses.lookup(stamp)
+                if pose is not None:
+                    self._offer(camera, stamp, rgb, intrinsics, pose)
+                elif time.monotonic() - arrived > self.p.pose_wait:
+                    self._drop("no pose for stamp", f"{stamp:.3f}")
+                else:
+                    still_waiting.append((stamp, rgb, intrinsics, arrived))
+            camera.pending = still_waiting
+
+    def _offer(self, camera, stamp, rgb, intrinsics, pose) -> None:
         if self.engine is None:
-            return "not ready: no keyframes received yet"
-        return None
+            self._drop("engine not started", self.engine_error or "loading encoders")
+            return
+        try:
+            decision = self.engine.add_frame(rgb, intrinsics, pose, stamp, camera.name)
+        except Exception as error:
+            self._drop("engine rejected frame", str(error))
+            return
+        if not decision.accepted and decision.reason.startswith("invalid frame"):
+            self.frames_dropped += 1
+            now = time.monotonic()
+            if now - self._log_times.get("invalid", 0.0) > 5.0:
+                self._log_times["invalid"] = now
+                self.get_logger().warning(f"dropped frame: {decision.reason}")
 
+    # ------------------------------------------------------------- status
     def _publish_status(self) -> None:
         msg = TrainingStatus()
         msg.stamp = self.get_clock().now().to_msg()
-        reason = self._not_ready_reason()
-        msg.state = "waiting"
-        msg.ready = reason is None
         msg.frames_received = self.frames_received
         msg.frames_dropped = self.frames_dropped
-        msg.message = reason or ""
+        if self.engine is None:
+            msg.state = "error" if self.engine_error else "waiting"
+            msg.ready = False
+            msg.message = self.engine_error or "not ready: loading encoders"
+        else:
+            s = self.engine.status()
+            msg.state, msg.ready, msg.step, msg.keyframes = s.state, s.ready, s.step, s.keyframes
+            msg.rays_per_second = float(s.rays_per_second)
+            msg.rgb_loss, msg.clip_loss, msg.dino_loss = s.rgb_loss, s.clip_loss, s.dino_loss
+            msg.message = s.message
         self.status_pub.publish(msg)
 
+    def _not_ready(self) -> str | None:
+        if self.engine is None:
+            return self.engine_error or "not ready: loading encoders"
+        return self.engine.not_ready_reason()
+
+    # ----------------------------------------------------------- services
     def _on_query(self, request: Query.Request, response: Query.Response) -> Query.Response:
         started = time.monotonic()
         response.frame_id = self.fixed_frame
         try:
-            reason = self._not_ready_reason()
+            reason = self._not_ready()
             if reason is not None:
-                response.success = False
-                response.message = reason
+                response.success, response.message = False, reason
                 return response
-            response.success = False
-            response.message = "query engine not available"
+            from lerf_ros.engine import NotReadyError, QueryError
+
+            try:
+                result = self.engine.query(
+                    request.text,
+                    list(request.negatives),
+                    float(request.scale),
+                    int(request.max_results),
+                    float(request.min_relevancy),
+                    bool(request.return_cloud),
+                )
+            except (QueryError, NotReadyError) as error:
+                response.success, response.message = False, str(error)
+                return response
+            stamp = self.get_clock().now().to_msg()
+            response.peaks = [conv.peak_to_msg(peak) for peak in result.peaks]
+            response.selected_scale = float(result.selected_scale)
+            cloud = conv.make_cloud(result.points, result.relevancy, self.fixed_frame, stamp)
+            if request.return_cloud:
+                response.cloud = cloud
+            response.success = True
+            response.message = (
+                f"{len(result.peaks)} peak(s) for {result.request.text!r}"
+                if result.peaks
+                else f"nothing above relevancy {result.request.min_relevancy:.2f}"
+            )
+            self._publish_query_outputs(result, cloud, stamp)
         except Exception as error:  # never let an exception escape a service callback
             self.get_logger().error(f"query failed: {error}\n{traceback.format_exc()}")
-            response.success = False
-            response.message = f"internal error: {error}"
+            response.success, response.message = False, f"internal error: {error}"
         finally:
             response.elapsed_seconds = float(time.monotonic() - started)
         return response
 
+    def _publish_query_outputs(self, result, cloud, stamp, targets=None) -> None:
+        self.cloud_pub.publish(cloud)
+        self.marker_pub.publish(query_markers(result, self.fixed_frame, stamp, targets=targets))
+        self._last_query = result
+        threading.Thread(target=self._publish_heatmap, args=(result,), daemon=True).start()
+
+    def _publish_heatmap(self, result) -> None:
+        """Render the last query's relevancy from the latest keyframe's view (best effort)."""
+        try:
+            from lerf_ros.query.heatmap import overlay
+
+            view = self.engine.relevancy_view(
+                result.request.text,
+                -1,
+                result.selected_scale,
+                result.request.negatives,
+                width=int(self.p.relevancy_image_width),
+            )
+            image = overlay(view["rgb"], view["relevancy"])
+            self.heatmap_pub.publish(
+                conv.rgb_to_image(image, self.fixed_frame, self.get_clock().now().to_msg())
+            )
+        except Exception as error:
+            self.get_logger().warning(f"relevancy image failed: {error}")
+
     def _on_get_targets(
         self, request: GetTargets.Request, response: GetTargets.Response
     ) -> GetTargets.Response:
-        reason = self._not_ready_reason()
-        response.success = False
-        response.message = reason or "targets not available"
+        try:
+            reason = self._not_ready()
+            if reason is not None:
+                response.success, response.message = False, reason
+                return response
+            from lerf_ros.engine import NotReadyError, QueryError
+            from lerf_ros.targets.service import compute_targets
+
+            try:
+                answer = compute_targets(
+                    self.engine,
+                    request.text,
+                    list(request.negatives),
+                    int(request.max_results),
+                    float(self.p.standoff_distance),
+                    float(self.p.max_gripper_width),
+                )
+            except (QueryError, NotReadyError) as error:
+                response.success, response.message = False, str(error)
+                return response
+            stamp = self.get_clock().now().to_msg()
+            response.peaks = [conv.peak_to_msg(peak) for peak in answer.result.peaks]
+            response.grasp_poses = [self._pose(t, stamp) for t in answer.grasps]
+            response.grasp_scores = [float(t.score) for t in answer.grasps]
+            response.navigation_goals = [self._pose(t, stamp) for t in answer.goals]
+            response.success = bool(answer.result.peaks)
+            response.message = answer.message
+            cloud = conv.make_cloud(
+                answer.result.points, answer.result.relevancy, self.fixed_frame, stamp
+            )
+            self._publish_query_outputs(answer.result, cloud, stamp, targets=answer)
+            if response.navigation_goals:
+                self.goal_pub.publish(response.navigation_goals[0])
+        except Exception as error:
+            self.get_logger().error(f"get_targets failed: {error}\n{traceback.format_exc()}")
+            response.success, response.message = False, f"internal error: {error}"
         return response
+
+    def _pose(self, target, stamp) -> PoseStamped:
+        pose = PoseStamped()
+        pose.header.frame_id = self.fixed_frame
+        pose.header.stamp = stamp
+        matrix = pose_from_translation_quaternion(target.position, target.quaternion)
+        pose.pose = conv.matrix_to_pose(matrix)
+        return pose
+
+    def _checkpoint(self) -> Path | None:
+        return Path(self.p.checkpoint_path) if self.p.checkpoint_path else None
+
+    def _on_save(self, request, response):
+        return self._trigger(response, lambda e, path: (e.save(path), f"saved {path}")[1])
+
+    def _on_load(self, request, response):
+        return self._trigger(response, lambda e, path: (e.load(path), f"loaded {path}")[1])
+
+    def _trigger(self, response, action):
+        try:
+            path = self._checkpoint()
+            if self.engine is None:
+                response.success, response.message = False, self._not_ready() or "no engine"
+            elif path is None:
+                response.success, response.message = False, "parameter checkpoint_path is empty"
+            else:
+                response.message = action(self.engine, path)
+                response.success = True
+        except Exception as error:
+            response.success, response.message = False, str(error)
+        return response
+
+    def _on_reset(self, request, response):
+        if self.engine is None:
+            response.success, response.message = False, self._not_ready() or "no engine"
+        else:
+            self.engine.reset()
+            response.success, response.message = True, "field and keyframes cleared"
+        return response
+
+    def _on_pause(self, request, response):
+        if self.engine is None:
+            response.success, response.message = False, self._not_ready() or "no engine"
+        else:
+            self.engine.pause(bool(request.data))
+            response.success = True
+            response.message = "paused" if request.data else "training"
+        return response
+
+    def _autosave(self) -> None:
+        path = self._checkpoint()
+        if self.engine is None or path is None or self.engine.trainer is None:
+            return
+        try:
+            self.engine.save(path)
+        except Exception as error:
+            self.get_logger().error(f"autosave failed: {error}")
+
+    def shutdown(self) -> None:
+        """Stop training; save a final checkpoint when autosave is on."""
+        if self.engine is not None:
+            self.engine.stop()
+            if self.p.autosave_interval > 0:
+                self._autosave()
 
 
 def main(argv: list[str] | None = None) -> int:
     rclpy.init(args=argv if argv is not None else sys.argv)
-    node = LerfTrainerNode()
+    try:
+        node = LerfTrainerNode()
+    except ValueError as error:
+        print(f"lerf_trainer: {error}", file=sys.stderr)
+        rclpy.try_shutdown()
+        return 2
     executor = MultiThreadedExecutor(num_threads=4)
     executor.add_node(node)
     try:
@@ -92,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        node.shutdown()
         executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown()

@@ -19,7 +19,7 @@ def test_truncated_file_names_the_problem_and_previous_checkpoint_survives(tmp_p
     path = save_checkpoint(tmp_path / "a.ckpt", {"step": 1})
     corrupt = tmp_path / "b.ckpt"
     corrupt.write_bytes(path.read_bytes()[:20])
-    with pytest.raises(CheckpointError, match="b.ckpt: unreadable"):
+    with pytest.raises(CheckpointError, match=r"b\.ckpt: unreadable"):
         load_checkpoint(corrupt)
     # A refused write leaves the old file and no temporary behind.
     with pytest.raises(CheckpointError, match="cannot store a function"):

@@ -23,11 +23,12 @@ def default_scene() -> Scene:
     """Five distinct objects on a 1.2 m x 0.8 m table in a 4 m x 4 m room."""
     top = TABLE_HEIGHT
     objects = [
-        SceneObject.resting_on("red ball", "sphere", -0.35, 0.18, top, (0.14, 0.14, 0.14)),
-        SceneObject.resting_on("blue box", "box", 0.30, 0.20, top, (0.18, 0.14, 0.16)),
-        SceneObject.resting_on("green can", "cylinder", 0.0, -0.18, top, (0.09, 0.09, 0.14)),
-        SceneObject.resting_on("yellow book", "box", -0.32, -0.18, top, (0.22, 0.16, 0.04)),
-        SceneObject.resting_on("purple vase", "cylinder", 0.36, -0.20, top, (0.12, 0.12, 0.25)),
+        # Sizes keep every object several pixels wide in 128 x 96 views from the orbit.
+        SceneObject.resting_on("red ball", "sphere", -0.35, 0.18, top, (0.17, 0.17, 0.17)),
+        SceneObject.resting_on("blue box", "box", 0.30, 0.18, top, (0.2, 0.16, 0.18)),
+        SceneObject.resting_on("green can", "cylinder", 0.0, -0.16, top, (0.13, 0.13, 0.2)),
+        SceneObject.resting_on("yellow book", "box", -0.33, -0.2, top, (0.24, 0.18, 0.05)),
+        SceneObject.resting_on("purple vase", "cylinder", 0.36, -0.2, top, (0.14, 0.14, 0.27)),
     ]
     return Scene(objects, Room(), make_table(), view=ViewHint(target=(0.0, 0.0, top + 0.05)))
 

@@ -86,7 +86,7 @@ class MiniLMTextEncoder:
             raise EncoderError(message) from error
         self._model = model.eval().requires_grad_(False).to(self._device)
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def __call__(self, texts: list[str]) -> Tensor:
         """``N`` strings → ``[N, 384]`` float32 on the CPU, L2-normalised."""
         with self._lock:
@@ -144,7 +144,7 @@ class ColourMiniLMEncoder(ImageTextEncoderBase):
             self._descriptions = self.text_encoder(texts).to(self.device)
         return self._descriptions
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def encode_image(self, images: Tensor) -> Tensor:
         """``[B, 3, H, W]`` float in [0, 1] → ``[B, 384]``: area-weighted descriptions."""
         images = self._prepare_images(images)
@@ -180,7 +180,7 @@ class ColourPatchDenseEncoder(DenseEncoderBase):
         self.dim = len(entries) + 3
         self.name = f"colour-patches/palette-{palette_tag(entries)}/p{patch_size}"
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def encode_dense(self, images: Tensor) -> Tensor:
         """``[B, 3, H, W]`` float in [0, 1] → ``[B, K + 3, H // p, W // p]``."""
         images = self._prepare_images(images).float()

@@ -127,7 +127,7 @@ class DinoEncoder(DenseEncoderBase):
         """Patch grid ``(h, w)`` an image of ``height x width`` gives."""
         return patch_grid(height, width, self.load_size, self.patch_size)
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def encode_dense(self, images: Tensor) -> Tensor:
         """``[B, 3, H, W]`` float in [0, 1] → ``[B, dim, h, w]`` float32 patch features."""
         images = self._prepare_images(images).float()

@@ -67,7 +67,8 @@ class OpenClipEncoder(ImageTextEncoderBase):
         Args:
             model: OpenCLIP architecture name (``open_clip.list_models()``).
             pretrained: OpenCLIP weights tag; None means random weights.
-            checkpoint: local checkpoint file; overrides ``pretrained`` for the weights.
+            checkpoint: local checkpoint file; overrides ``pretrained`` for the weights
+                (``pretrained`` then only picks the image normalisation of those weights).
             device: where to run.
             precision: ``auto`` is fp16 on CUDA and fp32 elsewhere.
             random_weights: build the architecture with seeded random weights.
@@ -81,10 +82,14 @@ class OpenClipEncoder(ImageTextEncoderBase):
         self._precision = precision
         self.model_name = model
         path = None if random_weights else resolve_checkpoint(checkpoint, CLIP_CHECKPOINT_ENV)
+        normalisation = {}
         if random_weights or (path is None and pretrained is None):
             weights, tag = None, f"random-seed{seed}"
         elif path is not None:
             weights, tag = str(path), checkpoint_tag(path)
+            # A bare file does not say how its images were normalised; the tag's config does.
+            config = open_clip.get_pretrained_cfg(model, pretrained) if pretrained else {}
+            normalisation = {f"image_{k}": config[k] for k in ("mean", "std") if k in config}
         else:
             weights = tag = pretrained
             self._check_tag(open_clip, model, pretrained, allow_download, cache_dir)
@@ -92,7 +97,7 @@ class OpenClipEncoder(ImageTextEncoderBase):
         try:
             with hub_offline(not allow_download), seeded(seed):
                 self._model, _, _ = open_clip.create_model_and_transforms(
-                    model, pretrained=weights, cache_dir=cache_dir, device="cpu"
+                    model, pretrained=weights, cache_dir=cache_dir, device="cpu", **normalisation
                 )
                 self._tokenizer = open_clip.get_tokenizer(model)
         except Exception as error:  # open_clip raises many kinds; all mean "cannot load"
@@ -141,7 +146,7 @@ class OpenClipEncoder(ImageTextEncoderBase):
         self._mean = self._mean.to(device)
         self._std = self._std.to(device)
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def encode_image(self, images: Tensor) -> Tensor:
         """``[B, 3, H, W]`` float in [0, 1] → ``[B, dim]`` float32, L2-normalised."""
         images = self._prepare_images(images).float()
@@ -153,7 +158,7 @@ class OpenClipEncoder(ImageTextEncoderBase):
         features = self._model.encode_image(images.to(self._dtype)).float()
         return F.normalize(features, dim=-1)
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def encode_text(self, texts: list[str]) -> Tensor:
         """``N`` strings → ``[N, dim]`` float32, L2-normalised."""
         tokens = self._tokenizer(list(texts)).to(self.device)

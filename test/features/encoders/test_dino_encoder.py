@@ -58,3 +58,12 @@ def test_missing_weights_fail_offline_with_prefetch_instructions(tmp_path, monke
 def test_missing_checkpoint_file(tmp_path):
     with pytest.raises(EncoderError, match="checkpoint file not found"):
         DinoEncoder(checkpoint=tmp_path / "dino.pth")
+
+
+def test_local_checkpoint_is_loaded(dino, tmp_path):
+    path = tmp_path / "dino_vits8.pth"
+    torch.save(dino._model.state_dict(), path)
+    loaded = DinoEncoder(checkpoint=path, load_size=32, seed=1)  # a different random init
+    assert "file-dino_vits8.pth-" in loaded.name
+    images = torch.rand(1, 3, 24, 32)
+    torch.testing.assert_close(loaded.encode_dense(images), dino.encode_dense(images))

@@ -1,0 +1,172 @@
+"""``lerf-ros train | query | render``: the engine offline, on a dataset."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    train = subparsers.add_parser("train", help="train a LERF on a dataset", formatter_class=fmt)
+    train.add_argument("--data", required=True, help="transforms.json / LLFF / synthetic dir")
+    train.add_argument("--out", required=True, help="checkpoint to write")
+    _engine_arguments(train)
+    budget = train.add_mutually_exclusive_group()
+    budget.add_argument("--seconds", type=float, help="train for this long")
+    budget.add_argument("--steps", type=int, help="train this many steps")
+    train.add_argument("--downscale", type=float, default=1.0, help="image downscale factor")
+    train.add_argument("--max-images", type=int, default=None)
+    train.set_defaults(handler=run_train)
+
+    query = subparsers.add_parser("query", help="query a checkpoint", formatter_class=fmt)
+    query.add_argument("checkpoint")
+    query.add_argument("text")
+    query.add_argument("--negatives", nargs="*", default=[])
+    query.add_argument("--scale", type=float, default=None, help="metres (default: sweep)")
+    query.add_argument("--max-results", type=int, default=None)
+    query.add_argument("--json", action="store_true", help="print the answer as JSON")
+    query.add_argument("--cloud", help="write the relevancy cloud to this PLY file")
+    query.add_argument("--heatmap", help="write a relevancy heat map PNG of --view")
+    query.add_argument("--view", type=int, default=-1, help="keyframe index for --heatmap")
+    _engine_arguments(query)
+    query.set_defaults(handler=run_query)
+
+    render = subparsers.add_parser("render", help="render a keyframe view", formatter_class=fmt)
+    render.add_argument("checkpoint")
+    render.add_argument("--view", type=int, default=0)
+    render.add_argument("--out", required=True, help="PNG to write")
+    _engine_arguments(render)
+    render.set_defaults(handler=run_render)
+
+
+def _engine_arguments(parser) -> None:
+    parser.add_argument("--encoder", default="openclip", help="name or package.module:Class")
+    parser.add_argument("--dino", default="dino", help="name, none, or package.module:Class")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument("--preset", default="auto", help="auto (cpu on CPU) | lerf | cpu")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+
+
+def build_engine(args, frame_id: str = "world"):
+    """An engine from command-line options (encoders are loaded here)."""
+    import torch
+
+    from lerf_ros.engine import LerfEngine
+    from lerf_ros.features.encoders.registry import load_dense_encoder, load_encoder
+    from lerf_ros.training.config import LerfConfig
+    from lerf_ros.training.trainer import resolve_device
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    preset = args.preset if args.preset != "auto" else ("lerf" if device.type == "cuda" else "cpu")
+    config = LerfConfig.lerf() if preset == "lerf" else LerfConfig.cpu()
+    config.device = str(device)
+    return LerfEngine(config, load_encoder(args.encoder), load_dense_encoder(args.dino), frame_id)
+
+
+def run_train(args) -> int:
+    from tqdm import tqdm
+
+    from lerf_ros.data.datasets import load_dataset
+
+    dataset = load_dataset(args.data, downscale=args.downscale, max_images=args.max_images)
+    engine = build_engine(args, dataset.frame_id)
+    if dataset.scene_box is not None:
+        engine.config.scene.box_min = tuple(float(v) for v in dataset.scene_box.minimum)
+        engine.config.scene.box_max = tuple(float(v) for v in dataset.scene_box.maximum)
+    for index, frame in enumerate(dataset.frames):
+        engine.add_frame(frame.image, frame.intrinsics, frame.c2w, float(index), force=True)
+    with tqdm(total=len(dataset.frames), desc="features", unit="view", file=sys.stderr) as bar:
+        while engine.compute_pending_features(limit=1):
+            bar.update(1)
+    steps = args.steps if args.steps is not None else (None if args.seconds else 3000)
+    deadline = time.monotonic() + args.seconds if args.seconds else None
+    with tqdm(total=steps, desc="training", unit="step", file=sys.stderr) as bar:
+        while (steps is None or engine.step < steps) and (
+            deadline is None or time.monotonic() < deadline
+        ):
+            stats = engine.train_step()
+            bar.update(1)
+            if stats is not None and engine.step % 25 == 0:
+                bar.set_postfix(
+                    rgb=f"{stats.rgb_loss:.4f}",
+                    clip=f"{stats.clip_loss:.3f}",
+                    rays_s=f"{stats.rays_per_second:.0f}",
+                )
+    path = engine.save(args.out)
+    print(f"trained {engine.step} steps on {len(dataset.frames)} views; saved {path}")
+    return 0
+
+
+def load_engine(args):
+    engine = build_engine(args)
+    engine.load(args.checkpoint)
+    return engine
+
+
+def run_query(args) -> int:
+    from lerf_ros.query.heatmap import overlay, save_png
+    from lerf_ros.query.ply import write_ply
+
+    engine = load_engine(args)
+    result = engine.query(args.text, args.negatives, args.scale, args.max_results)
+    answer = {
+        "frame_id": engine.frame_id,
+        "text": result.request.text,
+        "selected_scale": result.selected_scale,
+        "peaks": [
+            {
+                "position": [float(v) for v in peak.position],
+                "relevancy": peak.relevancy,
+                "scale": peak.scale,
+                "extent": [float(v) for v in peak.extent],
+                "support": peak.support,
+            }
+            for peak in result.peaks
+        ],
+    }
+    if args.json:
+        print(json.dumps(answer))
+    else:
+        print(
+            f"{result.request.text!r}: scale {result.selected_scale:.2f} m, "
+            f"{len(result.peaks)} peak(s) in frame {engine.frame_id!r}"
+        )
+        for i, peak in enumerate(result.peaks, 1):
+            x, y, z = peak.position
+            print(
+                f"  {i}. ({x:+.3f}, {y:+.3f}, {z:+.3f})  relevancy {peak.relevancy:.3f}  "
+                f"support {peak.support}"
+            )
+    if args.cloud:
+        write_ply(args.cloud, result.points, result.colors, result.relevancy)
+    if args.heatmap:
+        view = engine.relevancy_view(args.text, args.view, result.selected_scale, args.negatives)
+        save_png(args.heatmap, overlay(view["rgb"], view["relevancy"]))
+    return 0
+
+
+def run_render(args) -> int:
+    import numpy as np
+    import torch
+
+    from lerf_ros.cameras.rays import image_rays
+    from lerf_ros.query.heatmap import save_png
+
+    engine = load_engine(args)
+    frames = engine.keyframes.snapshot()
+    if not -len(frames) <= args.view < len(frames):
+        raise ValueError(f"view {args.view} out of range (checkpoint has {len(frames)} views)")
+    frame = frames[args.view]
+    bundle = image_rays(frame.intrinsics, frame.c2w, device=engine.device)
+    with engine.model_lock, torch.no_grad():
+        out = engine.trainer.model.render_chunked(bundle.origins, bundle.directions)
+    rgb = out["rgb"].view(frame.intrinsics.height, frame.intrinsics.width, 3).cpu().numpy()
+    save_png(args.out, (np.clip(rgb, 0, 1) * 255).round().astype(np.uint8))
+    print(f"wrote {Path(args.out)}")
+    return 0

@@ -1,0 +1,529 @@
+"""The engine the node and the CLI drive: keyframes in, training in the background, answers out.
+
+Threads:
+- the caller's (``add_frame``: validation and keyframe selection only, never blocks on training),
+- a feature worker (crop pyramid + DINO per keyframe as it arrives, bounded queue),
+- a training loop (``step()`` under the model lock).
+Queries take the model lock only while they evaluate the field (a fraction of a second), so
+training pauses briefly rather than stopping, and every answer sees one consistent model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lerf_ros.cameras.conventions import validate_pose
+from lerf_ros.cameras.intrinsics import Intrinsics
+from lerf_ros.data.keyframes import Decision, KeyframeSelector
+from lerf_ros.features.cache import FeatureCache
+from lerf_ros.features.dense import DenseFeatures
+from lerf_ros.features.extractor import FeatureExtractor
+from lerf_ros.features.pyramid import PyramidFeatures
+from lerf_ros.query.candidates import Candidates, DepthView
+from lerf_ros.query.query3d import (
+    QueryResult,
+    TextEmbeddings,
+    compute_candidates,
+    encode_in_chunks,
+    relevancy_image,
+    run_query,
+)
+from lerf_ros.query.request import QueryError, validate_request
+from lerf_ros.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from lerf_ros.training.config import LerfConfig
+from lerf_ros.training.keyframe_store import Keyframe, KeyframeStore
+from lerf_ros.training.trainer import StepStats, Trainer, resolve_device
+
+LOG = logging.getLogger("lerf_ros.engine")
+
+
+class NotReadyError(RuntimeError):
+    """The field cannot answer yet; the message says what it is waiting for."""
+
+
+@dataclass
+class EngineStatus:
+    """A snapshot of the engine for ``~/status`` and progress bars."""
+
+    state: str
+    ready: bool
+    step: int
+    keyframes: int
+    keyframes_with_features: int
+    frames_received: int
+    frames_dropped: int
+    rays_per_second: float
+    rgb_loss: float
+    clip_loss: float
+    dino_loss: float
+    message: str
+    drop_reasons: dict[str, int] = field(default_factory=dict)
+
+
+def validate_frame(image: np.ndarray, intrinsics: Intrinsics, c2w: np.ndarray) -> np.ndarray:
+    """Raise ValueError naming the problem; returns the pose as float64 4x4."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3:
+        raise ValueError("image must be a uint8 [H, W, 3] array")
+    if image.shape[2] != 3:
+        raise ValueError(f"image must have 3 channels, got {image.shape[2]}")
+    intrinsics.validate()
+    if (image.shape[1], image.shape[0]) != (intrinsics.width, intrinsics.height):
+        raise ValueError(
+            f"image is {image.shape[1]}x{image.shape[0]} but camera info says "
+            f"{intrinsics.width}x{intrinsics.height}"
+        )
+    return validate_pose(np.asarray(c2w, dtype=np.float64))
+
+
+class LerfEngine:
+    """Online (or offline) LERF: add frames, train, query."""
+
+    def __init__(
+        self,
+        config: LerfConfig,
+        encoder,
+        dense_encoder=None,
+        frame_id: str = "map",
+    ):
+        self.config = config
+        self.frame_id = frame_id
+        self.device = resolve_device(config.device)
+        self.encoder = encoder.to(self.device) if hasattr(encoder, "to") else encoder
+        self.dense_encoder = dense_encoder
+        if dense_encoder is not None and hasattr(dense_encoder, "to"):
+            self.dense_encoder = dense_encoder.to(self.device)
+        cache = FeatureCache(
+            directory=config.feature_cache_dir,
+            max_bytes=config.feature_cache_bytes,
+            memory_bytes=config.feature_memory_bytes,
+        )
+        self.extractor = FeatureExtractor(
+            self.encoder, self.dense_encoder, config.pyramid, cache, output_device=self.device
+        )
+        self.texts = TextEmbeddings(self.encoder)
+        self.keyframes = KeyframeStore()
+        self.selector = KeyframeSelector(config.keyframes)
+        self.trainer: Trainer | None = None
+        self.model_lock = threading.RLock()
+        self._feature_queue: queue.Queue[int] = queue.Queue(
+            maxsize=4 * config.keyframes.max_keyframes
+        )
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._candidates: tuple[Candidates, list[DepthView], torch.Tensor] | None = None
+        self.frames_received = 0
+        self.drops: Counter[str] = Counter()
+        self.last_stats: StepStats | None = None
+        self.error: str = ""
+        self._rays_per_second = 0.0
+
+    # ------------------------------------------------------------------ frames
+    def add_frame(
+        self,
+        image: np.ndarray,
+        intrinsics: Intrinsics,
+        c2w: np.ndarray,
+        stamp: float,
+        camera: str = "camera",
+        force: bool = False,
+    ) -> Decision:
+        """Offer a frame; it becomes a keyframe if valid, sharp and new enough (or ``force``)."""
+        self.frames_received += 1
+        try:
+            pose = validate_frame(image, intrinsics, c2w)
+        except ValueError as error:
+            return self._drop(f"invalid frame: {error}")
+        decision = Decision(True, "forced") if force else self.selector.consider(pose, stamp, image)
+        if not decision.accepted:
+            return decision  # not a keyframe is not a drop: the frame was fine
+        keyframe = Keyframe(
+            id=self.keyframes.new_id(),
+            image=torch.from_numpy(np.ascontiguousarray(image)).to(self.device),
+            intrinsics=intrinsics,
+            c2w=pose,
+            stamp=stamp,
+            camera=camera,
+        )
+        with self.model_lock:
+            if self.trainer is None:
+                self._create_trainer([pose])
+            self.keyframes.add(keyframe)
+            evicted = self.selector.commit(keyframe.id, pose, stamp)
+            if evicted is not None:
+                self.keyframes.remove(evicted)
+        try:
+            self._feature_queue.put_nowait(keyframe.id)
+        except queue.Full:
+            LOG.warning("feature queue full; keyframe %d waits for a later pass", keyframe.id)
+        decision.evicted = evicted
+        return decision
+
+    def _drop(self, reason: str) -> Decision:
+        key = reason.split(":")[0] if ":" in reason else reason
+        self.drops[key] += 1
+        return Decision(False, reason)
+
+    def count_drop(self, reason: str) -> None:
+        """Count a frame the adapter (node) rejected before it reached the engine."""
+        self.frames_received += 1
+        self.drops[reason] += 1
+
+    def _scene_box(self, poses: list[np.ndarray]) -> torch.Tensor:
+        scene = self.config.scene
+        if scene.box_min is not None and scene.box_max is not None:
+            return torch.tensor([scene.box_min, scene.box_max], dtype=torch.float32)
+        centre = np.mean([p[:3, 3] for p in poses], axis=0)
+        return torch.tensor(
+            np.stack([centre - scene.radius, centre + scene.radius]), dtype=torch.float32
+        )
+
+    def _create_trainer(self, poses: list[np.ndarray]) -> None:
+        dino_dim = self.dense_encoder.dim if self.dense_encoder is not None else 0
+        self.trainer = Trainer(
+            self.config, self._scene_box(poses), self.encoder.dim, dino_dim, self.device
+        )
+
+    # ---------------------------------------------------------------- features
+    def compute_pending_features(self, limit: int | None = None) -> int:
+        """Compute features of queued keyframes in the calling thread (offline use)."""
+        done = 0
+        while limit is None or done < limit:
+            try:
+                keyframe_id = self._feature_queue.get_nowait()
+            except queue.Empty:
+                break
+            self._features_for(keyframe_id)
+            done += 1
+        return done
+
+    def _features_for(self, keyframe_id: int) -> None:
+        frame = self.keyframes.get(keyframe_id)
+        if frame is None or frame.has_features:
+            return
+        pyramid, dense = self.extractor.features_for(frame.image.cpu().numpy())
+        self.keyframes.set_features(keyframe_id, pyramid, dense)
+
+    def _feature_worker(self) -> None:
+        while not self._stop.is_set():
+            try:
+                keyframe_id = self._feature_queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            try:
+                self._features_for(keyframe_id)
+            except Exception as error:  # keep serving; report and retry later
+                self.error = f"feature extraction failed: {error}"
+                LOG.exception("feature extraction failed for keyframe %d", keyframe_id)
+                time.sleep(1.0)
+                with contextlib.suppress(queue.Full):
+                    self._feature_queue.put_nowait(keyframe_id)
+
+    # ---------------------------------------------------------------- training
+    def train_step(self) -> StepStats | None:
+        """One step on the current keyframes (None when there is nothing to train on)."""
+        frames = self.keyframes.snapshot()
+        if not frames or self.trainer is None:
+            return None
+        with self.model_lock:
+            try:
+                stats = self.trainer.step(frames)
+            except torch.OutOfMemoryError:
+                self._shrink_batch()
+                return None
+        self.last_stats = stats
+        # Exponential moving average: a single slow step (a query held the lock) is noise.
+        self._rays_per_second = 0.9 * self._rays_per_second + 0.1 * stats.rays_per_second
+        return stats
+
+    def _shrink_batch(self) -> None:
+        trainer_config = self.config.trainer
+        trainer_config.rays_per_batch = max(256, trainer_config.rays_per_batch // 2)
+        self.error = f"out of memory; rays per batch reduced to {trainer_config.rays_per_batch}"
+        LOG.warning(self.error)
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def _train_loop(self) -> None:
+        max_steps = self.config.trainer.max_steps
+        while not self._stop.is_set():
+            if self._paused.is_set() or (max_steps and self.step >= max_steps):
+                time.sleep(0.05)
+                continue
+            try:
+                if self.train_step() is None:
+                    time.sleep(0.05)
+            except Exception as error:
+                self.error = f"training step failed: {error}"
+                LOG.exception("training step failed")
+                time.sleep(1.0)
+
+    def start(self) -> None:
+        """Start the feature worker and the training loop (online mode)."""
+        if self._threads:
+            return
+        self._stop.clear()
+        for target, name in ((self._feature_worker, "features"), (self._train_loop, "training")):
+            thread = threading.Thread(target=target, name=f"lerf-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads.clear()
+
+    def pause(self, paused: bool) -> None:
+        (self._paused.set if paused else self._paused.clear)()
+
+    def reset(self) -> None:
+        """Forget every keyframe and the model (frames keep coming in)."""
+        with self.model_lock:
+            self.keyframes.clear()
+            self.selector.reset()
+            self.trainer = None
+            self._candidates = None
+            self.last_stats = None
+            while not self._feature_queue.empty():
+                self._feature_queue.get_nowait()
+
+    # ------------------------------------------------------------------ status
+    @property
+    def step(self) -> int:
+        return self.trainer.step_count if self.trainer is not None else 0
+
+    def not_ready_reason(self) -> str | None:
+        trainer_config = self.config.trainer
+        frames = self.keyframes.snapshot()
+        with_features = sum(f.has_features for f in frames)
+        if not frames:
+            return "not ready: no keyframes received yet"
+        if with_features < min(trainer_config.ready_keyframes, len(frames)):
+            return (
+                f"not ready: language features for {with_features}/"
+                f"{min(trainer_config.ready_keyframes, len(frames))} keyframes"
+            )
+        if self.step < trainer_config.ready_steps:
+            return f"not ready: trained {self.step}/{trainer_config.ready_steps} steps"
+        return None
+
+    @property
+    def ready(self) -> bool:
+        return self.not_ready_reason() is None
+
+    def status(self) -> EngineStatus:
+        frames = self.keyframes.snapshot()
+        reason = self.not_ready_reason()
+        if self._paused.is_set():
+            state = "paused"
+        elif self.error and not self._threads:
+            state = "error"
+        elif not frames:
+            state = "waiting"
+        else:
+            state = "training"
+        stats = self.last_stats
+        return EngineStatus(
+            state=state,
+            ready=reason is None,
+            step=self.step,
+            keyframes=len(frames),
+            keyframes_with_features=sum(f.has_features for f in frames),
+            frames_received=self.frames_received,
+            frames_dropped=sum(self.drops.values()),
+            rays_per_second=self._rays_per_second,
+            rgb_loss=stats.rgb_loss if stats else 0.0,
+            clip_loss=stats.clip_loss if stats else 0.0,
+            dino_loss=stats.dino_loss if stats else 0.0,
+            message=reason or self.error,
+            drop_reasons=dict(self.drops),
+        )
+
+    # ------------------------------------------------------------------- query
+    def candidates(self) -> tuple[Candidates, list[DepthView], torch.Tensor]:
+        """Surface candidates and their language features (cached; call under the lock)."""
+        assert self.trainer is not None
+        cached = self._candidates
+        stale = cached is None or self.step - cached[0].step >= self.config.query.refresh_steps
+        if stale:
+            frames = self.keyframes.snapshot()
+            candidates, views = compute_candidates(
+                self.trainer.model, frames, self.config.query, self.step, self.device
+            )
+            candidates = candidates.filtered(min(self.config.query.min_views, len(frames)))
+            features = encode_in_chunks(
+                self.trainer.model, torch.as_tensor(candidates.points, device=self.device)
+            )
+            cached = (candidates, views, features)
+            self._candidates = cached
+        elif cached[0].step != self.step:
+            # Geometry is recent enough, but language features follow the latest weights.
+            candidates, views, _ = cached
+            features = encode_in_chunks(
+                self.trainer.model, torch.as_tensor(candidates.points, device=self.device)
+            )
+            cached = (candidates, views, features)
+        return cached
+
+    def query(
+        self,
+        text: str,
+        negatives: list[str] | tuple[str, ...] = (),
+        scale: float | None = None,
+        max_results: int | None = None,
+        min_relevancy: float | None = None,
+        return_cloud: bool = False,
+    ) -> QueryResult:
+        """Answer a language query (raises QueryError for bad requests, NotReadyError)."""
+        request = validate_request(
+            text, self.config.query, negatives, scale, max_results, min_relevancy, return_cloud
+        )
+        reason = self.not_ready_reason()
+        if reason is not None:
+            raise NotReadyError(reason)
+        with self.model_lock:
+            assert self.trainer is not None
+            started = time.perf_counter()
+            candidates, _, features = self.candidates()
+            prepared = time.perf_counter() - started
+            if len(candidates) == 0:
+                raise NotReadyError("not ready: the field has no surface seen by enough views")
+            result = run_query(
+                self.trainer.model,
+                self.texts,
+                candidates,
+                request,
+                self.config.query,
+                self.device,
+                features,
+            )
+        result.timings["candidates"] = prepared
+        return result
+
+    def relevancy_view(
+        self,
+        text: str,
+        keyframe_index: int = -1,
+        scale: float | None = None,
+        negatives: list[str] | None = None,
+        width: int | None = None,
+    ) -> dict[str, np.ndarray]:
+        """2D relevancy of ``text`` rendered from a keyframe's view (latest by default),
+        optionally at a reduced ``width``."""
+        request = validate_request(text, self.config.query, negatives or [], scale)
+        frames = self.keyframes.snapshot()
+        if not frames or self.trainer is None:
+            raise NotReadyError("not ready: no keyframes")
+        frame = frames[keyframe_index]
+        intrinsics = frame.intrinsics
+        if width is not None and 0 < width < intrinsics.width:
+            intrinsics = intrinsics.scaled(width / intrinsics.width)
+        if request.scale is None:
+            request.scale = self.query(text, negatives or []).selected_scale
+        with self.model_lock:
+            return relevancy_image(
+                self.trainer.model,
+                self.texts,
+                intrinsics,
+                frame.c2w,
+                request.text,
+                request.scale,
+                request.negatives,
+                self.device,
+            )
+
+    # ------------------------------------------------------------ checkpoints
+    def save(self, path: str | Path) -> Path:
+        """Atomically write weights, optimiser, keyframes and their features."""
+        with self.model_lock:
+            if self.trainer is None:
+                raise NotReadyError("nothing to save: no keyframes yet")
+            payload = {
+                "frame_id": self.frame_id,
+                "step": self.step,
+                "aabb": self.trainer.model.aabb.cpu(),
+                "clip_dim": int(self.encoder.dim),
+                "dino_dim": int(self.dense_encoder.dim) if self.dense_encoder is not None else 0,
+                "encoder": getattr(self.encoder, "name", type(self.encoder).__name__),
+                "model": {k: v.cpu() for k, v in self.trainer.model.state_dict().items()},
+                "optimizer": self.trainer.optimizer.state_dict(),
+                "keyframes": [_keyframe_to_dict(f) for f in self.keyframes.snapshot()],
+            }
+        return save_checkpoint(path, payload)
+
+    def load(self, path: str | Path) -> None:
+        """Resume from :meth:`save`'s output (raises CheckpointError naming the problem)."""
+        data = load_checkpoint(path, map_location="cpu")
+        try:
+            encoder_name = getattr(self.encoder, "name", type(self.encoder).__name__)
+            if data["encoder"] != encoder_name:
+                raise CheckpointError(
+                    f"checkpoint {path}: trained with encoder {data['encoder']!r}, "
+                    f"this engine uses {encoder_name!r}"
+                )
+            keyframes = [_keyframe_from_dict(d, self.device) for d in data["keyframes"]]
+            with self.model_lock:
+                dino_dim = int(data["dino_dim"])
+                self.trainer = Trainer(
+                    self.config, data["aabb"], int(data["clip_dim"]), dino_dim, self.device
+                )
+                self.trainer.model.load_state_dict(data["model"])
+                self.trainer.optimizer.load_state_dict(data["optimizer"])
+                self.trainer.step_count = int(data["step"])
+                self.frame_id = str(data["frame_id"])
+                self.keyframes.clear()
+                self.selector.reset()
+                for keyframe in keyframes:
+                    self.keyframes.add(keyframe)
+                    self.selector.commit(keyframe.id, keyframe.c2w, keyframe.stamp)
+                    if not keyframe.has_features:
+                        self._feature_queue.put_nowait(keyframe.id)
+                self._candidates = None
+        except CheckpointError:
+            raise
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise CheckpointError(f"checkpoint {path}: malformed ({error})") from error
+
+
+def _keyframe_to_dict(frame: Keyframe) -> dict:
+    i = frame.intrinsics
+    return {
+        "id": frame.id,
+        "image": frame.image.cpu(),
+        "intrinsics": [i.width, i.height, i.fx, i.fy, i.cx, i.cy, list(i.distortion)],
+        "c2w": torch.as_tensor(frame.c2w),
+        "stamp": float(frame.stamp),
+        "camera": frame.camera,
+        "pyramid": frame.pyramid.to_tensors() if frame.pyramid is not None else None,
+        "dense": frame.dense.to_tensors() if frame.dense is not None else None,
+    }
+
+
+def _keyframe_from_dict(data: dict, device: torch.device) -> Keyframe:
+    width, height, fx, fy, cx, cy, distortion = data["intrinsics"]
+    pyramid = PyramidFeatures.from_tensors(data["pyramid"]) if data["pyramid"] else None
+    dense = DenseFeatures.from_tensors(data["dense"]) if data["dense"] else None
+    return Keyframe(
+        id=int(data["id"]),
+        image=data["image"].to(device),
+        intrinsics=Intrinsics(int(width), int(height), fx, fy, cx, cy, tuple(distortion)),
+        c2w=data["c2w"].double().numpy(),
+        stamp=float(data["stamp"]),
+        camera=str(data["camera"]),
+        pyramid=pyramid.to(device) if pyramid is not None else None,
+        dense=dense.to(device) if dense is not None else None,
+    )
+
+
+__all__ = ["EngineStatus", "LerfEngine", "NotReadyError", "QueryError"]

@@ -1,0 +1,226 @@
+"""3D language queries evaluated directly on the field's surface points.
+
+No volume rendering per query: candidate surface points (cached until the field has trained
+further) get their language hash features once; the scale sweep then only re-runs the small
+scale-conditioned head, on a subsample; the best scale scores all candidates.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from lerf_ros.cameras.intrinsics import Intrinsics
+from lerf_ros.cameras.rays import image_rays
+from lerf_ros.query.candidates import Candidates, DepthView, count_views, voxel_downsample
+from lerf_ros.query.peaks import Peak, find_peaks
+from lerf_ros.query.relevancy import CANONICAL_NEGATIVES, best_scale, relevancy
+from lerf_ros.query.request import QueryRequest
+from lerf_ros.training.config import QueryConfig
+from lerf_ros.training.model import LerfModel
+
+
+@dataclass
+class QueryResult:
+    """The answer to one query."""
+
+    request: QueryRequest
+    peaks: list[Peak]
+    selected_scale: float
+    points: np.ndarray
+    """[N, 3] candidate points (after the visibility filter)."""
+    relevancy: np.ndarray
+    """[N] relevancy of each point at the selected scale."""
+    colors: np.ndarray
+    """[N, 3] rendered colour of each point."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent per stage (candidates, features, sweep, relevancy, peaks)."""
+
+
+class TextEmbeddings:
+    """Caches text embeddings (the canonical phrases are asked for on every query)."""
+
+    def __init__(self, encoder, max_entries: int = 4096):
+        self.encoder = encoder
+        self.cache: dict[str, torch.Tensor] = {}
+        self.max_entries = max_entries
+
+    def __call__(self, texts: list[str]) -> torch.Tensor:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            with torch.no_grad():
+                encoded = self.encoder.encode_text(missing).float().cpu()
+            if len(self.cache) + len(missing) > self.max_entries:
+                self.cache.clear()
+            self.cache.update(zip(missing, encoded, strict=True))
+        return torch.stack([self.cache[t] for t in texts])
+
+
+@torch.no_grad()
+def compute_candidates(
+    model: LerfModel,
+    keyframes: list,
+    config: QueryConfig,
+    step: int,
+    device: torch.device,
+) -> tuple[Candidates, list[DepthView]]:
+    """Surface points of the field seen from the keyframes, with their view counts."""
+    model.eval()
+    points, colors, views = [], [], []
+    for frame in keyframes:
+        intr: Intrinsics = frame.intrinsics
+        stride = max(1, round(intr.width / config.candidate_width))
+        bundle = image_rays(intr, frame.c2w, stride=stride, device=device)
+        out = model.render_chunked(bundle.origins, bundle.directions, depth_method="median")
+        rows, cols = intr.height // stride, intr.width // stride
+        distance = out["depth"][:, 0]
+        hit = out["accumulation"][:, 0] >= config.min_accumulation
+        xyz = bundle.origins + bundle.directions * distance[:, None]
+        forward = torch.as_tensor(frame.c2w[:3, 2], dtype=bundle.directions.dtype, device=device)
+        z = distance * (bundle.directions @ forward)
+        depth = torch.where(hit, z, torch.full_like(z, float("inf")))
+        views.append(
+            DepthView(
+                intr.scaled(1.0 / stride) if stride > 1 else intr,
+                frame.c2w,
+                depth.view(rows, cols).cpu().numpy(),
+            )
+        )
+        points.append(xyz[hit].cpu().numpy())
+        colors.append(out["rgb"][hit].cpu().numpy())
+    all_points = np.concatenate(points) if points else np.zeros((0, 3), np.float32)
+    all_colors = np.concatenate(colors) if colors else np.zeros((0, 3), np.float32)
+    all_points, all_colors = voxel_downsample(all_points, config.voxel_size, all_colors)
+    if len(all_points) > config.max_candidates:
+        keep = np.random.default_rng(0).choice(len(all_points), config.max_candidates, False)
+        all_points, all_colors = all_points[keep], all_colors[keep]
+    counts = count_views(all_points, views)
+    candidates = Candidates(
+        all_points.astype(np.float32), all_colors.astype(np.float32), counts, step
+    )
+    return candidates, views
+
+
+def sweep_scales(config: QueryConfig) -> torch.Tensor:
+    """The scales a query sweeps (metres), excluding 0 (a zero-size crop means nothing)."""
+    return torch.linspace(0.0, config.max_scale, config.num_scales + 1)[1:]
+
+
+@torch.no_grad()
+def run_query(
+    model: LerfModel,
+    texts: TextEmbeddings,
+    candidates: Candidates,
+    request: QueryRequest,
+    config: QueryConfig,
+    device: torch.device,
+    features: torch.Tensor | None = None,
+) -> QueryResult:
+    """Relevancy of every candidate for ``request``; peaks of the most relevant scale."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    model.eval()
+    negatives_text = [*CANONICAL_NEGATIVES, *request.negatives]
+    embeddings = texts([request.text, *negatives_text]).to(device)
+    query, negatives = embeddings[0], embeddings[1:]
+    timings["text"] = time.perf_counter() - started
+
+    points = torch.as_tensor(candidates.points, device=device)
+    t = time.perf_counter()
+    if features is None:
+        features = encode_in_chunks(model, points)
+    timings["features"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    if request.scale is not None:
+        scale = request.scale
+    else:
+        scales = sweep_scales(config).to(device)
+        count = len(points)
+        subset = (
+            torch.randperm(count, generator=torch.Generator().manual_seed(0))[
+                : config.sweep_points
+            ].to(device)
+            if count > config.sweep_points
+            else torch.arange(count, device=device)
+        )
+        sub = features[subset]
+        per_scale = torch.stack(
+            [relevancy(clip_in_chunks(model, sub, float(s)), query, negatives) for s in scales]
+        )
+        scale = float(scales[best_scale(per_scale, config.sweep_top_fraction)])
+    timings["sweep"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    scores = relevancy(clip_in_chunks(model, features, scale), query, negatives).cpu().numpy()
+    timings["relevancy"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    peaks = find_peaks(
+        candidates.points,
+        scores,
+        threshold=request.min_relevancy,
+        scale=scale,
+        cluster_distance=config.cluster_distance,
+        min_support=config.min_support,
+        max_results=request.max_results,
+    )
+    timings["peaks"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - started
+    return QueryResult(request, peaks, scale, candidates.points, scores, candidates.colors, timings)
+
+
+def encode_in_chunks(model: LerfModel, points: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
+    parts = [model.language.encode(points[i : i + chunk]) for i in range(0, len(points), chunk)]
+    if not parts:
+        return torch.zeros(0, model.language.feature_dim, device=points.device)
+    return torch.cat(parts)
+
+
+def clip_in_chunks(
+    model: LerfModel, features: torch.Tensor, scale: float, chunk: int = 65536
+) -> torch.Tensor:
+    parts = []
+    for i in range(0, len(features), chunk):
+        part = features[i : i + chunk]
+        scales = torch.full((len(part), 1), scale, device=part.device, dtype=part.dtype)
+        parts.append(model.language.clip_from_features(part, scales))
+    if not parts:
+        return torch.zeros(0, model.language.config.clip_dim, device=features.device)
+    return torch.cat(parts)
+
+
+@torch.no_grad()
+def relevancy_image(
+    model: LerfModel,
+    texts: TextEmbeddings,
+    intrinsics: Intrinsics,
+    c2w: np.ndarray,
+    text: str,
+    scale: float,
+    negatives: list[str] | None = None,
+    device: torch.device | None = None,
+) -> dict[str, np.ndarray]:
+    """Render a view: rgb [H,W,3], depth [H,W] and relevancy [H,W] of ``text`` at ``scale``.
+
+    The language field is rendered at a fixed metric scale: each ray's scale-per-distance is
+    ``scale / depth`` so that the sample at the surface sees ``scale``.
+    """
+    device = device or model.aabb.device
+    model.eval()
+    bundle = image_rays(intrinsics, c2w, device=device)
+    geometry = model.render_chunked(bundle.origins, bundle.directions)
+    distance = geometry["depth"][:, 0].clamp(min=1e-3)
+    out = model.render_clip_chunked(bundle.origins, bundle.directions, scale / distance)
+    embeddings = texts([text, *CANONICAL_NEGATIVES, *(negatives or [])]).to(device)
+    score = relevancy(out["clip"], embeddings[0], embeddings[1:])
+    h, w = intrinsics.height, intrinsics.width
+    return {
+        "rgb": out["rgb"].view(h, w, 3).clamp(0, 1).cpu().numpy(),
+        "depth": out["depth"].view(h, w).cpu().numpy(),
+        "accumulation": out["accumulation"].view(h, w).cpu().numpy(),
+        "relevancy": score.view(h, w).cpu().numpy(),
+    }
