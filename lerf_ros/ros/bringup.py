@@ -81,12 +81,25 @@ def start_trainer(
     env: dict | None = None,
 ) -> NodeProcess:
     """Start ``lerf_trainer`` in a child process; its output goes to ``log_path``."""
-    cmd = trainer_command(params_file, overrides, node_name)
-    out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen(
-        cmd,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
-    )
-    return NodeProcess(process=process, log_path=log_path, name=node_name)
+    return _spawn(trainer_command(params_file, overrides, node_name), log_path, node_name, env)
+
+
+def start_cli(args: list[str], log_path: Path | None = None, env: dict | None = None):
+    """Run ``lerf-ros ARGS`` (e.g. ``stream``, ``play``) as a child process."""
+    return _spawn([sys.executable, "-m", "lerf_ros.cli.main", *args], log_path, args[0], env)
+
+
+def _spawn(cmd: list[str], log_path: Path | None, name: str, env: dict | None) -> NodeProcess:
+    from lerf_ros.ros.dds import dds_environment
+
+    if log_path is not None:
+        with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **dds_environment(), **(env or {})},
+            )
+    else:
+        process = subprocess.Popen(cmd, env={**os.environ, **dds_environment(), **(env or {})})
+    return NodeProcess(process=process, log_path=log_path, name=name)

@@ -1,0 +1,224 @@
+"""``lerf-ros bringup`` and ``lerf-ros demo``: the node without ``ros2 launch``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+from lerf_ros.cli.main import CliError
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+
+def register(subparsers) -> None:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    bringup = subparsers.add_parser(
+        "bringup",
+        help="run lerf_trainer with a parameter file (like the launch file)",
+        formatter_class=fmt,
+    )
+    bringup.add_argument("--params", default=str(CONFIG_DIR / "lerf.yaml"))
+    bringup.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME:=VALUE",
+        help="parameter override (repeatable)",
+    )
+    bringup.add_argument("--name", default="lerf_trainer", help="node name")
+    bringup.set_defaults(handler=run_bringup)
+
+    demo = subparsers.add_parser(
+        "demo",
+        help="stream a scene into the trainer, query it, save the answers",
+        formatter_class=fmt,
+    )
+    demo.add_argument("--out", default="out/demo", help="output folder")
+    demo.add_argument("--scene", default="default", help="synthetic scene: default | mug | wall")
+    demo.add_argument("--data", help="stream this dataset (e.g. fox) instead of a synthetic one")
+    demo.add_argument("--queries", nargs="*", help="queries (default: the scene's objects)")
+    demo.add_argument("--encoder", default=None, help="override the demo's colour-minilm")
+    demo.add_argument("--dino", default=None, help="override the demo's colour-patches")
+    demo.add_argument("--device", default=None, help="override cpu")
+    demo.add_argument("--params", default=str(CONFIG_DIR / "demo.yaml"))
+    demo.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for ready")
+    demo.set_defaults(handler=run_demo)
+
+
+def run_bringup(args) -> int:
+    from lerf_ros.ros.bringup import trainer_command
+    from lerf_ros.ros.dds import apply_dds_environment
+
+    apply_dds_environment()
+    command = trainer_command(Path(args.params), None, args.name)
+    for item in args.param:
+        command += ["-p", item]
+    os.execv(command[0], command)  # replace this process: signals go straight to the node
+    return 0  # pragma: no cover
+
+
+def run_demo(args) -> int:
+    from lerf_ros.ros.bringup import start_cli, start_trainer
+    from lerf_ros.ros.client import TrainerClient
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    # A domain of its own keeps the demo away from other ROS traffic on this machine.
+    os.environ.setdefault("ROS_DOMAIN_ID", str(random.randint(110, 200)))
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    overrides = {}
+    if args.encoder:
+        overrides.update(
+            encoder=args.encoder, preset="lerf" if args.encoder == "openclip" else "cpu"
+        )
+    if args.dino:
+        overrides["dino"] = args.dino
+    if args.device:
+        overrides["device"] = args.device
+    queries, truth = _queries(args)
+    trainer = start_trainer(Path(args.params), overrides, log_path=out / "trainer.log")
+    source = _start_source(args, out, start_cli)
+    print(
+        f"trainer pid {trainer.process.pid}, stream pid {source.process.pid}; logs in {out}/",
+        flush=True,
+    )
+    started = time.monotonic()
+    try:
+        with TrainerClient("/lerf_trainer", "lerf_demo") as client:
+            if not client.wait_for_services(timeout=60):
+                raise CliError(f"lerf_trainer did not come up; see {out / 'trainer.log'}")
+            heatmaps = _HeatmapGrabber(client)
+            last = ""
+            while not client.wait_until_ready(timeout=5.0):
+                status = client.last_status
+                line = (
+                    f"  [{time.monotonic() - started:5.0f} s] {status.state}: step {status.step}, "
+                    f"{status.keyframes} keyframes, {status.message}"
+                    if status
+                    else "  waiting"
+                )
+                if line != last:
+                    print(line, flush=True)
+                    last = line
+                if time.monotonic() - started > args.timeout:
+                    raise CliError(f"not ready after {args.timeout:.0f} s; see {out}/trainer.log")
+                if not trainer.alive():
+                    raise CliError(f"lerf_trainer exited; see {out / 'trainer.log'}")
+            ready_after = time.monotonic() - started
+            print(f"ready after {ready_after:.0f} s", flush=True)
+            rows = [_ask(client, heatmaps, text, out, truth.get(text)) for text in queries]
+    finally:
+        source.stop()
+        trainer.stop()
+    _print_table(rows)
+    summary = {"ready_after_s": round(ready_after, 1), "queries": rows}
+    (out / "results.json").write_text(json.dumps(summary, indent=2))
+    print(f"\nwrote {out}/results.json, heat maps (*_heatmap.png) and clouds (*.ply)")
+    return 0
+
+
+def _queries(args) -> tuple[list[str], dict]:
+    if args.queries:
+        return list(args.queries), {}
+    if args.data:
+        raise CliError("--data needs --queries (what to look for in that scene)")
+    from lerf_ros.data.synthetic.presets import SCENES
+
+    scene = SCENES[args.scene]()
+    truth = {obj.name: [list(map(float, b)) for b in obj.box()] for obj in scene.objects}
+    return list(truth), truth
+
+
+def _start_source(args, out: Path, start_cli):
+    if args.data:
+        bag = out / "stream_bag"
+        if not bag.exists():
+            from lerf_ros.data.bags import write_bag
+
+            write_bag(args.data, bag)
+        return start_cli(["play", str(bag), "--loop"], out / "stream.log")
+    return start_cli(["stream", "--scene", args.scene, "--loop"], out / "stream.log")
+
+
+class _HeatmapGrabber:
+    """Keeps the latest ~/relevancy_image (published after every query)."""
+
+    def __init__(self, client):
+        from sensor_msgs.msg import Image
+
+        self.latest = None
+        self.count = 0
+        client.node.create_subscription(Image, "/lerf_trainer/relevancy_image", self._on, 1)
+
+    def _on(self, msg) -> None:
+        self.latest = msg
+        self.count += 1
+
+
+def _ask(client, heatmaps, text: str, out: Path, box) -> dict:
+    import numpy as np
+
+    from lerf_ros.query.heatmap import save_png
+    from lerf_ros.query.ply import write_ply
+    from lerf_ros.ros.conversions import cloud_to_arrays, image_to_rgb
+
+    slug = "".join(c if c.isalnum() else "_" for c in text)[:40]
+    seen = heatmaps.count
+    response = client.query(text, return_cloud=True, timeout=120)
+    row = {
+        "query": text,
+        "success": response.success,
+        "message": response.message,
+        "selected_scale": round(response.selected_scale, 3),
+        "latency_s": round(response.elapsed_seconds, 3),
+        "peaks": [],
+    }
+    for peak in response.peaks:
+        row["peaks"].append(
+            {
+                "position": [
+                    round(peak.position.x, 3),
+                    round(peak.position.y, 3),
+                    round(peak.position.z, 3),
+                ],
+                "relevancy": round(peak.relevancy, 3),
+                "support": peak.support,
+            }
+        )
+    if response.success and response.cloud.width:
+        points, relevancy = cloud_to_arrays(response.cloud)
+        grey = np.full_like(points, 0.5)
+        write_ply(out / f"{slug}.ply", points, grey, relevancy)
+    if client.wait_until(lambda: heatmaps.count > seen, timeout=60) and heatmaps.latest:
+        save_png(out / f"{slug}_heatmap.png", image_to_rgb(heatmaps.latest))
+    targets = client.get_targets(text, timeout=120)
+    row["grasps"] = len(targets.grasp_poses)
+    row["navigation_goals"] = len(targets.navigation_goals)
+    if box is not None and row["peaks"]:
+        low, high = np.array(box[0]), np.array(box[1])
+        best = np.array(row["peaks"][0]["position"])
+        row["inside_true_box"] = bool(np.all(best >= low - 0.03) and np.all(best <= high + 0.03))
+    return row
+
+
+def _print_table(rows: list[dict]) -> None:
+    print(
+        f"\n{'query':20s} {'best peak (x, y, z) m':28s} {'relev.':>6s} {'scale':>6s} "
+        f"{'grasps':>6s} {'goals':>5s} {'in box':>6s}"
+    )
+    for row in rows:
+        best = row["peaks"][0] if row["peaks"] else None
+        where = "(" + ", ".join(f"{v:+.2f}" for v in best["position"]) + ")" if best else "-"
+        rel = f"{best['relevancy']:.3f}" if best else "-"
+        inside = {True: "yes", False: "NO", None: "-"}[row.get("inside_true_box")]
+        print(
+            f"{row['query'][:20]:20s} {where:28s} {rel:>6s} {row['selected_scale']:6.2f} "
+            f"{row['grasps']:6d} {row['navigation_goals']:5d} {inside:>6s}"
+        )
+    sys.stdout.flush()
