@@ -149,7 +149,7 @@ class LerfEngine:
             return decision  # not a keyframe is not a drop: the frame was fine
         keyframe = Keyframe(
             id=self.keyframes.new_id(),
-            image=torch.from_numpy(np.ascontiguousarray(image)).to(self.device),
+            image=torch.tensor(image, dtype=torch.uint8, device=self.device),  # a copy
             intrinsics=intrinsics,
             c2w=pose,
             stamp=stamp,

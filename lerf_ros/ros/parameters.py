@@ -43,6 +43,7 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "query_min_views": (3, "Candidate points seen by fewer keyframes are dropped"),
     "query_min_relevancy": (0.55, "Default relevancy threshold of peaks"),
     "query_max_results": (5, "Default number of peaks"),
+    "ground_height": (0.0, "z of the floor in fixed_frame (NaN: estimate from the field)"),
     "standoff_distance": (0.8, "Navigation goal distance from the target (m)"),
     "max_gripper_width": (0.12, "Widest graspable extent (m)"),
     "checkpoint_path": ("", "Checkpoint file for ~/save, ~/load, autosave and resume"),

@@ -188,6 +188,9 @@ class LerfTrainerNode(Node):
             camera.intrinsics = conv.camera_info_to_intrinsics(msg)
             camera.info_error = None
         except conv.InputError as error:
+            # Images are dropped until a valid calibration arrives again: training on a
+            # stale one after the camera announced a broken one would be a silent guess.
+            camera.intrinsics = None
             camera.info_error = str(error)
 
     def _on_pose(self, camera: CameraInput, msg) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,10 +26,12 @@ def compute_targets(
     max_results: int,
     standoff: float,
     max_gripper_width: float,
+    floor_z: float = float("nan"),
 ) -> TargetAnswer:
     """Grasp poses (best first) and navigation goals for ``text`` ("object" or "object;part").
 
-    For "object;part" the part query is restricted to the object's best cluster.
+    For "object;part" the part query is restricted to the object's best cluster. ``floor_z``
+    is the floor's height in the query frame; NaN estimates it from the field's surface.
     """
     object_text, _, part_text = text.partition(";")
     result = engine.query(object_text, negatives, max_results=max_results)
@@ -50,7 +53,7 @@ def compute_targets(
             return answer
         result = part
         answer.result = part
-    floor = ground_height(result.points)
+    floor = floor_z if math.isfinite(floor_z) else ground_height(result.points)
     cameras = np.array([f.c2w[:3, 3] for f in engine.keyframes.snapshot()])
     for peak in grasp_peaks:
         grasp = top_down_grasp(result.points[peak.indices], peak.relevancy, max_gripper_width)

@@ -1,0 +1,1 @@
+"""Benchmarks of lerf_ros: ``python -m benchmarks.run`` measures and rewrites docs/benchmarks.md."""

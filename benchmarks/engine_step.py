@@ -1,0 +1,66 @@
+"""Rays/s of full LerfEngine training steps (sampling, NeRF, language, DINO, Adam) on the
+synthetic scene with the colour-minilm encoder."""
+
+from __future__ import annotations
+
+import time
+
+from benchmarks.common import NA_CPU, Options, Row
+from benchmarks.scene import preset, scene_engine
+from benchmarks.training import LERF_REFERENCE
+
+
+def _rays_per_second(engine, steps: int) -> float:
+    rays, start = 0, time.perf_counter()
+    for _ in range(steps):
+        stats = engine.train_step()
+        rays += stats.rays if stats is not None else 0
+    return rays / (time.perf_counter() - start)
+
+
+def engine_rows(options: Options) -> list[Row]:
+    name, config = preset(options)
+    variants = [(True, "fp16 autocast"), (False, "fp32")] if options.cuda else [(False, "fp32")]
+    steps = options.pick(8, 30, 60) if not options.cuda else 100
+    rows = []
+    for amp, precision in variants:
+        config.trainer.mixed_precision = amp
+        engine, feature_seconds = scene_engine(options, config)
+        rays = config.trainer.rays_per_batch
+        _rays_per_second(engine, 3)  # warm-up: allocator, lazy initialisation
+        early = _rays_per_second(engine, steps)
+        # Jump past the proposal warm-up: proposal fields then get gradients every 5th step.
+        engine.trainer.step_count = max(engine.step, config.sampler.proposal_warmup)
+        steady = _rays_per_second(engine, steps)
+        label = f"LerfEngine step, {name} preset, {precision}"
+        note = (
+            f"synthetic scene, 30 keyframes 128x96, colour-minilm + colour-patches, {rays} rays "
+            f"x {steps} steps (mean)"
+        )
+        rows.append(
+            Row(
+                "engine",
+                f"{label}: rays/s (steps 3+, proposal warm-up)",
+                early,
+                "rays/s",
+                options.device_label(),
+                reference=LERF_REFERENCE,
+                note=note + f"; features of 30 keyframes took {feature_seconds:.1f} s",
+            )
+        )
+        rows.append(
+            Row(
+                "engine",
+                f"{label}: rays/s (after proposal warm-up)",
+                steady,
+                "rays/s",
+                options.device_label(),
+                reference=LERF_REFERENCE,
+                note=note,
+            )
+        )
+    if not options.cuda:
+        rows.append(
+            Row("engine", f"LerfEngine step, {name} preset, fp16 autocast", NA_CPU, "rays/s")
+        )
+    return rows

@@ -1,0 +1,110 @@
+"""Run the benchmarks, print a table and rewrite docs/benchmarks.md.
+
+.venv/bin/python -m benchmarks.run [--quick | --full] [--only NAMES] [--device cpu|cuda]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import logging
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from benchmarks.common import Options, Row, load_average, machine_info
+from benchmarks.engine_step import engine_rows
+from benchmarks.first_answer import first_answer_rows
+from benchmarks.language import language_rows
+from benchmarks.memory import memory_rows
+from benchmarks.pyramid import pyramid_rows
+from benchmarks.quality import quality_rows
+from benchmarks.query import query_rows
+from benchmarks.report import console, write_markdown
+from benchmarks.training import hash_grid_rows, nerf_rows, precision_rows
+
+GROUPS: dict[str, list[Callable[[Options], list[Row]]]] = {
+    "training": [nerf_rows, language_rows, precision_rows],
+    "hashgrid": [hash_grid_rows],
+    "engine": [engine_rows],
+    "pyramid": [pyramid_rows],
+    "first_answer": [first_answer_rows],  # before query: the query benchmark reuses its model
+    "query": [query_rows],
+    "quality": [quality_rows],
+    "memory": [memory_rows],
+}
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="every CPU row within ~15 s")
+    mode.add_argument("--full", action="store_true", help="also the largest sizes and durations")
+    parser.add_argument("--only", action="append", default=[], help="comma-separated groups")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    parser.add_argument("--out", type=Path, default=DOC, help="markdown file to rewrite")
+    args = parser.parse_args(argv)
+    names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(GROUPS))
+    if unknown:
+        parser.error(f"unknown group(s) {unknown}; choose from {', '.join(GROUPS)}")
+    args.groups = [g for g in GROUPS if g in names] if names else list(GROUPS)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: CUDA is not available")
+    args.device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    return args
+
+
+def run_group(name: str, options: Options) -> list[Row]:
+    rows = []
+    for function in GROUPS[name]:
+        start = time.perf_counter()
+        try:
+            new = function(options)
+        except Exception as error:  # one broken benchmark must not hide the others
+            traceback.print_exc()
+            new = [Row(name, function.__name__, None, note=f"{type(error).__name__}: {error}")]
+        seconds = time.perf_counter() - start
+        print(f"[{name}] {function.__name__}: {seconds:.0f} s", file=sys.stderr, flush=True)
+        print(console(new), flush=True)
+        rows += new
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING)
+    args = parse_args(argv)
+    options = Options(torch.device(args.device), quick=args.quick, full=args.full)
+    torch.manual_seed(0)
+    started, load_before = time.perf_counter(), load_average()
+    date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    rows: list[Row] = []
+    for name in args.groups:
+        rows += run_group(name, options)
+    mode = "quick" if args.quick else "full" if args.full else "normal"
+    run = {
+        "date": date,
+        "mode": mode,
+        "groups run": ", ".join(args.groups),
+        "wall time": f"{time.perf_counter() - started:.0f} s",
+        "load average (1, 5, 15 min) at start": load_before,
+        "load average at end": load_average(),
+        "timing caveat": (
+            "shared machine (other workers' processes compete for the cores): best-of-N "
+            "timings, still noisy; treat CPU figures as ±30 % or worse"
+            if not options.cuda
+            else "best-of-N timings after warm-up"
+        ),
+    }
+    write_markdown(args.out, rows, options, machine_info(options.device), run, list(GROUPS))
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Shared by the online tests: a trainer + camera source in child processes, and the truth."""
+
+from __future__ import annotations
+
+import numpy as np
+from visualization_msgs.msg import MarkerArray
+
+from lerf_ros.data.synthetic.presets import default_scene
+from lerf_ros.ros.bringup import REPO_CONFIG
+
+DEMO_PARAMS = REPO_CONFIG.parent / "demo.yaml"
+READY_TIMEOUT = 420.0
+"""Seconds to wait for ~/status ready (about 2 min on an idle 2-core machine)."""
+MARGIN = 0.05
+"""A best peak may lie this far (m) outside its object's box (~2 % of the 4 m room)."""
+
+
+def object_boxes() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    return {
+        obj.name: tuple(np.asarray(b, float) for b in obj.box()) for obj in default_scene().objects
+    }
+
+
+def inside(position, box, margin: float = MARGIN) -> bool:
+    low, high = box
+    p = np.array([position.x, position.y, position.z])
+    return bool(np.all(p >= low - margin) and np.all(p <= high + margin))
+
+
+class MarkerListener:
+    """Collects ~/markers arrays on the client's node."""
+
+    def __init__(self, client, node_name: str = "/lerf_trainer"):
+        self.arrays: list[MarkerArray] = []
+        client.node.create_subscription(MarkerArray, f"{node_name}/markers", self.arrays.append, 10)

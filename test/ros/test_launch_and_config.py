@@ -1,0 +1,59 @@
+"""The launch file, the parameter files and the node's declared parameters agree."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import yaml
+
+from lerf_ros.ros.parameters import PARAMETERS
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def launch_tree():
+    return ast.parse((REPO / "launch" / "lerf.launch.py").read_text())
+
+
+def test_launch_arguments_set_only_declared_parameters():
+    tree = launch_tree()
+    arguments = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "ARGUMENTS"
+    )
+    parameters = [ast.literal_eval(item)[3] for item in arguments.elts]
+    assert parameters, "launch file declares no arguments"
+    assert set(parameters) <= set(PARAMETERS), set(parameters) - set(PARAMETERS)
+
+
+def test_launch_runs_executables_that_exist():
+    calls = [
+        node
+        for node in ast.walk(launch_tree())
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Node"
+    ]
+    executables = {
+        kw.value.value for call in calls for kw in call.keywords if kw.arg == "executable"
+    }
+    assert "lerf_trainer" in executables
+    # The colcon install exposes lerf_trainer from scripts/ (CMakeLists installs it).
+    assert (REPO / "scripts" / "lerf_trainer").exists()
+    assert "lerf_trainer" in (REPO / "CMakeLists.txt").read_text()
+    # The pip install exposes the same entry point.
+    assert "lerf_trainer = lerf_ros.ros.trainer_node:main" in (REPO / "setup.py").read_text()
+
+
+def test_parameter_files_use_declared_parameters_with_matching_types():
+    for name in ("lerf.yaml", "demo.yaml"):
+        data = yaml.safe_load((REPO / "config" / name).read_text())
+        params = data["lerf_trainer"]["ros__parameters"]
+        assert set(params) <= set(PARAMETERS), (name, set(params) - set(PARAMETERS))
+        for key, value in params.items():
+            default = PARAMETERS[key][0]
+            assert type(value) is type(default) or (
+                isinstance(default, float) and isinstance(value, int | float)
+            ), (name, key, value, default)
+    full = yaml.safe_load((REPO / "config" / "lerf.yaml").read_text())
+    assert set(full["lerf_trainer"]["ros__parameters"]) == set(PARAMETERS)
