@@ -33,6 +33,9 @@ from lerf_ros.ros.markers import query_markers
 from lerf_ros.ros.parameters import declare, engine_config
 from lerf_ros.srv import GetTargets, Query
 
+TIME_JUMP_BACK = 2.0
+"""Seconds: a stamp this far behind the last one is a clock reset, not a late frame."""
+
 # Camera streams: best effort accepts both reliable and best-effort publishers.
 CAMERA_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
 
@@ -215,8 +218,16 @@ class LerfTrainerNode(Node):
             return
         stamp = conv.stamp_to_seconds(msg.header.stamp)
         if camera.last_stamp is not None and stamp <= camera.last_stamp:
-            self._drop("stamp not increasing", f"{stamp:.3f} after {camera.last_stamp:.3f}")
-            return
+            if camera.last_stamp - stamp > TIME_JUMP_BACK:
+                # A clock reset (bag loop, simulator restart): follow it instead of dropping
+                # every frame from now on.
+                self.get_logger().warning(
+                    f"{camera.name}: time jumped back {camera.last_stamp - stamp:.1f} s; "
+                    "following the new clock"
+                )
+            else:
+                self._drop("stamp not increasing", f"{stamp:.3f} after {camera.last_stamp:.3f}")
+                return
         camera.last_stamp = stamp
         if camera.intrinsics is None:
             self._drop("no valid camera info", camera.info_error or "")
