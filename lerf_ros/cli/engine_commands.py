@@ -106,6 +106,10 @@ def run_train(args) -> int:
 def load_engine(args):
     engine = build_engine(args)
     engine.load(args.checkpoint)
+    # A saved checkpoint is trained as far as it will be: answer from it whatever its step
+    # count (``ready_steps`` is for a field still training online).
+    trainer_config = engine.config.trainer
+    trainer_config.ready_steps = min(trainer_config.ready_steps, engine.step)
     return engine
 
 

@@ -1,0 +1,155 @@
+"""``lerf-ros make-scene | train | query | render`` run as subprocesses, as a user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lerf_ros.query.ply import read_ply
+from lerf_ros.training.checkpoint import load_checkpoint
+
+VIEWS, WIDTH, HEIGHT, STEPS = 12, 64, 48, 60
+ENGINE = ["--encoder", "colour-minilm", "--dino", "colour-patches", "--device", "cpu"]
+ENGINE += ["--threads", "1"]  # one thread: much steadier than two on a shared 2-core machine
+
+
+def lerf_ros(*args, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lerf_ros.cli.main", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_ok(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, command: str, *words: str):
+    assert result.returncode == 2, (result.returncode, result.stderr[-3000:])
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"lerf-ros {command}: error: "), lines[0]
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A 12-view 64x48 synthetic scene and a 60-step checkpoint of it."""
+    root = tmp_path_factory.mktemp("cli")
+    data, checkpoint = root / "scene", root / "model.ckpt"
+    made = lerf_ros(
+        "make-scene", data, "--views", VIEWS, "--width", WIDTH, "--height", HEIGHT
+    )
+    assert_ok(made)
+    assert f"wrote {VIEWS} views" in made.stdout
+    train = lerf_ros("train", "--data", data, "--out", checkpoint, *ENGINE, "--steps", STEPS)
+    assert_ok(train)
+    assert f"trained {STEPS} steps on {VIEWS} views" in train.stdout
+    return data, checkpoint
+
+
+@pytest.mark.slow
+def test_make_scene_and_train_write_a_dataset_and_a_checkpoint(trained):
+    data, checkpoint = trained
+    transforms = json.loads((data / "transforms.json").read_text())
+    assert (transforms["w"], transforms["h"]) == (WIDTH, HEIGHT)
+    assert len(transforms["frames"]) == VIEWS
+    assert all((data / frame["file_path"]).is_file() for frame in transforms["frames"])
+    scene = json.loads((data / "scene.json").read_text())
+    assert "red ball" in [obj["name"] for obj in scene["objects"]]
+
+    saved = load_checkpoint(checkpoint)
+    assert saved["step"] == STEPS and saved["frame_id"] == "map"
+    assert len(saved["keyframes"]) == VIEWS
+    assert all(frame["pyramid"] is not None for frame in saved["keyframes"])
+    # The scene box came from scene.json's bounds.
+    np.testing.assert_allclose(
+        saved["aabb"].numpy(), [scene["bounds"]["min"], scene["bounds"]["max"]]
+    )
+
+
+@pytest.mark.slow
+def test_query_prints_json_and_writes_cloud_and_heatmap(trained, tmp_path):
+    data, checkpoint = trained
+    cloud, heatmap = tmp_path / "x.ply", tmp_path / "h.png"
+    result = lerf_ros(
+        "query", checkpoint, "red ball", "--json", "--cloud", cloud, "--heatmap", heatmap,
+        "--view", 0, "--max-results", 3, *ENGINE,
+    )  # fmt: skip
+    assert_ok(result)
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(answer) >= {"frame_id", "text", "selected_scale", "peaks"}
+    assert answer["frame_id"] == "map" and answer["text"] == "red ball"
+    assert 0.0 < answer["selected_scale"] <= 2.0
+    assert 1 <= len(answer["peaks"]) <= 3
+    for peak in answer["peaks"]:
+        assert set(peak) == {"position", "relevancy", "scale", "extent", "support"}
+        assert len(peak["position"]) == 3 and len(peak["extent"]) == 3
+        assert 0.5 < peak["relevancy"] < 1.0 and peak["support"] >= 3
+        assert peak["scale"] == answer["selected_scale"]
+    relevancies = [peak["relevancy"] for peak in answer["peaks"]]
+    assert relevancies == sorted(relevancies, reverse=True)
+
+    points = read_ply(cloud)
+    xyz = np.stack([points["x"], points["y"], points["z"]], axis=1)
+    assert len(xyz) > 100 and np.isfinite(xyz).all()
+    assert len(points["relevancy"]) == len(xyz) == len(points["red"])
+    assert ((points["relevancy"] > 0) & (points["relevancy"] < 1)).all()
+    scene = json.loads((data / "scene.json").read_text())
+    low, high = np.array(scene["bounds"]["min"]), np.array(scene["bounds"]["max"])
+    assert np.mean(np.all((xyz >= low - 0.1) & (xyz <= high + 0.1), axis=1)) > 0.95
+    # The best peak is where the cloud's most relevant points are.
+    best = np.array(answer["peaks"][0]["position"])
+    top = xyz[np.argsort(points["relevancy"])[-10:]]
+    assert np.median(np.linalg.norm(top - best, axis=1)) < 0.3
+
+    with Image.open(heatmap) as image:
+        assert image.size == (WIDTH, HEIGHT) and image.mode == "RGB"
+
+
+@pytest.mark.slow
+def test_render_writes_a_png_of_the_view(trained, tmp_path):
+    data, checkpoint = trained
+    out = tmp_path / "r.png"
+    result = lerf_ros("render", checkpoint, "--view", 0, "--out", out, *ENGINE)
+    assert_ok(result)
+    with Image.open(out) as image:
+        assert image.size == (WIDTH, HEIGHT) and image.mode == "RGB"
+        rendered = np.asarray(image, dtype=np.float64) / 255.0
+    with Image.open(data / "images" / "0000.png") as image:
+        truth = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
+    psnr = -10.0 * np.log10(np.mean((rendered - truth) ** 2))
+    assert psnr > 15.0, psnr  # measured ~XX dB after 60 steps
+
+
+@pytest.mark.slow
+def test_render_of_a_view_out_of_range_names_the_range(trained, tmp_path):
+    _, checkpoint = trained
+    result = lerf_ros("render", checkpoint, "--view", 99, "--out", tmp_path / "r.png", *ENGINE)
+    assert_one_line_error(result, "render", "view 99 out of range", f"{VIEWS} views")
+    assert not (tmp_path / "r.png").exists()
+
+
+def test_train_on_a_missing_data_dir_fails_with_one_line(tmp_path):
+    missing = tmp_path / "no_such_scene"
+    result = lerf_ros("train", "--data", missing, "--out", tmp_path / "c.ckpt", *ENGINE)
+    assert_one_line_error(result, "train", str(missing), "not a dataset")
+    assert not (tmp_path / "c.ckpt").exists()
+
+
+def test_query_of_a_corrupt_checkpoint_fails_with_one_line(tmp_path):
+    corrupt = tmp_path / "corrupt.ckpt"
+    corrupt.write_bytes(b"PK\x03\x04 this is not a checkpoint" * 10)
+    result = lerf_ros("query", corrupt, "red ball", *ENGINE)
+    assert_one_line_error(result, "query", str(corrupt), "unreadable")
+    missing = lerf_ros("query", tmp_path / "nope.ckpt", "red ball", *ENGINE)
+    assert_one_line_error(missing, "query", "nope.ckpt", "no such file")
