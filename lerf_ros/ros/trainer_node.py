@@ -50,6 +50,8 @@ class CameraInput:
         self.poses = PoseBuffer(slop=slop)
         self.pending: deque = deque(maxlen=30)
         self.last_stamp: float | None = None
+        self.tf_frame = ""
+        """Optical frame looked up in TF (pose_source=tf); '' uses the image header's."""
 
 
 class LerfTrainerNode(Node):
@@ -102,11 +104,18 @@ class LerfTrainerNode(Node):
             raise ValueError("image_topics and camera_info_topics must have the same length")
         if p.pose_source not in ("pose", "odometry", "tf"):
             raise ValueError(f"pose_source must be pose, odometry or tf, not {p.pose_source!r}")
+        self.tf_buffer = None
         if p.pose_source == "tf":
-            raise ValueError(
-                "pose_source=tf needs tf2_ros, which is not installed in this environment "
-                "(use pose_source=pose or odometry, or run on a ROS 2 install with tf2_ros)"
-            )
+            try:
+                import tf2_ros
+            except ImportError as error:
+                raise ValueError(
+                    "pose_source=tf needs tf2_ros, which is not installed in this environment "
+                    "(use pose_source=pose or odometry, or run on a ROS 2 install with tf2_ros)"
+                ) from error
+            self.tf_buffer = tf2_ros.Buffer()
+            self._tf_listener = tf2_ros.TransformListener(self.tf_buffer, self)
+            poses = poses if len(poses) == len(images) else [""] * len(images)
         if len(poses) != len(images):
             raise ValueError("pose_topics must have one topic per camera")
         cameras = []
@@ -139,6 +148,10 @@ class LerfTrainerNode(Node):
                 qos_profile_sensor_data,
                 callback_group=group,
             )
+            frames = list(p.optical_frames)
+            camera.tf_frame = frames[index] if index < len(frames) else ""
+            if self.tf_buffer is not None:
+                continue
             pose_type = Odometry if p.pose_source == "odometry" else PoseStamped
             self.create_subscription(
                 pose_type,
@@ -232,6 +245,8 @@ class LerfTrainerNode(Node):
         if camera.intrinsics is None:
             self._drop("no valid camera info", camera.info_error or "")
             return
+        if self.tf_buffer is not None and not camera.tf_frame:
+            camera.tf_frame = msg.header.frame_id
         camera.pending.append((stamp, rgb, camera.intrinsics, time.monotonic()))
         self._match_pending()
 
@@ -241,7 +256,9 @@ class LerfTrainerNode(Node):
             still_waiting = deque(maxlen=camera.pending.maxlen)
             while camera.pending:
                 stamp, rgb, intrinsics, arrived = camera.pending.popleft()
-                pose = camera.poses.lookup(stamp)
+                pose = (
+                    self._tf_pose(camera, stamp) if self.tf_buffer else camera.poses.lookup(stamp)
+                )
                 if pose is not None:
                     self._offer(camera, stamp, rgb, intrinsics, pose)
                 elif time.monotonic() - arrived > self.p.pose_wait:
@@ -249,6 +266,20 @@ class LerfTrainerNode(Node):
                 else:
                     still_waiting.append((stamp, rgb, intrinsics, arrived))
             camera.pending = still_waiting
+
+    def _tf_pose(self, camera: CameraInput, stamp: float):
+        """Pose of the camera's optical frame in fixed_frame at ``stamp`` from TF, or None."""
+        from rclpy.time import Time
+
+        when = Time(nanoseconds=int(stamp * 1e9))
+        try:
+            if not self.tf_buffer.can_transform(self.fixed_frame, camera.tf_frame, when):
+                return None
+            transform = self.tf_buffer.lookup_transform(self.fixed_frame, camera.tf_frame, when)
+        except Exception:  # tf2 raises several exception types for "not (yet) available"
+            return None
+        t, q = transform.transform.translation, transform.transform.rotation
+        return pose_from_translation_quaternion((t.x, t.y, t.z), (q.x, q.y, q.z, q.w))
 
     def _offer(self, camera, stamp, rgb, intrinsics, pose) -> None:
         if self.engine is None:

@@ -46,9 +46,7 @@ def trained(tmp_path_factory):
     """A 12-view 64x48 synthetic scene and a 60-step checkpoint of it."""
     root = tmp_path_factory.mktemp("cli")
     data, checkpoint = root / "scene", root / "model.ckpt"
-    made = lerf_ros(
-        "make-scene", data, "--views", VIEWS, "--width", WIDTH, "--height", HEIGHT
-    )
+    made = lerf_ros("make-scene", data, "--views", VIEWS, "--width", WIDTH, "--height", HEIGHT)
     assert_ok(made)
     assert f"wrote {VIEWS} views" in made.stdout
     train = lerf_ros("train", "--data", data, "--out", checkpoint, *ENGINE, "--steps", STEPS)
