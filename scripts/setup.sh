@@ -27,14 +27,16 @@ if [[ ! -x "$venv/bin/python" ]]; then
   "$python" -m venv "$venv"
 fi
 pip=("$venv/bin/python" -m pip --disable-pip-version-check)
+# This machine's pip.conf lists local wheel folders that may not exist; drop those warnings.
+quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 
 stamp="$venv/.lerf_ros_requirements"
 want="$(cat "$repo/scripts/requirements.txt" "$repo/scripts/constraints.txt" | sha256sum | cut -c1-16)"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   log "installing pinned dependencies (first run: a few minutes, ~6 GB for the torch pair)"
   # torch first, on its own: it is the piece that must come from the pinned wheel.
-  "${pip[@]}" install -q torch==2.14.1 torchvision==0.29.1 -c "$repo/scripts/constraints.txt"
-  "${pip[@]}" install -q -r "$repo/scripts/requirements.txt" -c "$repo/scripts/constraints.txt"
+  quiet "${pip[@]}" install -q torch==2.14.1 torchvision==0.29.1 -c "$repo/scripts/constraints.txt"
+  quiet "${pip[@]}" install -q -r "$repo/scripts/requirements.txt" -c "$repo/scripts/constraints.txt"
   echo "$want" >"$stamp"
 else
   log "dependencies up to date"
@@ -45,7 +47,8 @@ fi
 if ! "$venv/bin/python" -c 'import lerf_ros.cli' 2>/dev/null \
    || [[ ! -x "$venv/bin/lerf-ros" ]]; then
   log "installing lerf_ros (editable)"
-  "${pip[@]}" install -q --no-deps --no-build-isolation -e "$repo" --config-settings editable_mode=compat
+  quiet "${pip[@]}" install -q --no-deps --no-build-isolation -e "$repo" \
+    --config-settings editable_mode=compat
 fi
 
 log "building msg/srv interfaces"

@@ -149,5 +149,3 @@ def test_query_of_a_corrupt_checkpoint_fails_with_one_line(tmp_path):
     corrupt.write_bytes(b"PK\x03\x04 this is not a checkpoint" * 10)
     result = lerf_ros("query", corrupt, "red ball", *ENGINE)
     assert_one_line_error(result, "query", str(corrupt), "unreadable")
-    missing = lerf_ros("query", tmp_path / "nope.ckpt", "red ball", *ENGINE)
-    assert_one_line_error(missing, "query", "nope.ckpt", "no such file")
