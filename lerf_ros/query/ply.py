@@ -6,6 +6,19 @@ from pathlib import Path
 
 import numpy as np
 
+PLY_DTYPE = np.dtype(
+    [
+        ("x", "<f4"),
+        ("y", "<f4"),
+        ("z", "<f4"),
+        ("red", "u1"),
+        ("green", "u1"),
+        ("blue", "u1"),
+        ("relevancy", "<f4"),
+    ]
+)
+"""One vertex as written: position, colour, relevancy."""
+
 
 def write_ply(
     path: str | Path, points: np.ndarray, colors: np.ndarray, relevancy: np.ndarray
@@ -13,18 +26,7 @@ def write_ply(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     count = len(points)
-    data = np.empty(
-        count,
-        dtype=[
-            ("x", "<f4"),
-            ("y", "<f4"),
-            ("z", "<f4"),
-            ("red", "u1"),
-            ("green", "u1"),
-            ("blue", "u1"),
-            ("relevancy", "<f4"),
-        ],
-    )
+    data = np.empty(count, dtype=PLY_DTYPE)
     data["x"], data["y"], data["z"] = (np.asarray(points, np.float32)[:, i] for i in range(3))
     rgb = (np.clip(np.asarray(colors, np.float32), 0, 1) * 255).round().astype(np.uint8)
     data["red"], data["green"], data["blue"] = rgb[:, 0], rgb[:, 1], rgb[:, 2]
@@ -48,14 +50,5 @@ def read_ply(path: str | Path) -> dict[str, np.ndarray]:
     end = raw.index(b"end_header\n") + len(b"end_header\n")
     header = raw[:end].decode("ascii").splitlines()
     count = int(next(line.split()[2] for line in header if line.startswith("element vertex")))
-    dtype = [
-        ("x", "<f4"),
-        ("y", "<f4"),
-        ("z", "<f4"),
-        ("red", "u1"),
-        ("green", "u1"),
-        ("blue", "u1"),
-        ("relevancy", "<f4"),
-    ]
-    data = np.frombuffer(raw[end:], dtype=dtype, count=count)
+    data = np.frombuffer(raw[end:], dtype=PLY_DTYPE, count=count)
     return {name: np.asarray(data[name]) for name in data.dtype.names}
