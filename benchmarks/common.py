@@ -131,6 +131,7 @@ def machine_info(device: torch.device) -> dict[str, str]:
         "GPU": gpu,
         "device benchmarked": str(device),
         "python": platform.python_version(),
+        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "(unset)"),
     }
 
 

@@ -21,13 +21,13 @@ def _rays_per_second(engine, steps: int) -> float:
 def engine_rows(options: Options) -> list[Row]:
     name, config = preset(options)
     variants = [(True, "fp16 autocast"), (False, "fp32")] if options.cuda else [(False, "fp32")]
-    steps = options.pick(8, 30, 60) if not options.cuda else 100
+    steps = options.pick(5, 30, 60) if not options.cuda else 100
     rows = []
     for amp, precision in variants:
         config.trainer.mixed_precision = amp
         engine, feature_seconds = scene_engine(options, config)
         rays = config.trainer.rays_per_batch
-        _rays_per_second(engine, 3)  # warm-up: allocator, lazy initialisation
+        _rays_per_second(engine, options.pick(1, 3))  # warm-up: allocator, lazy initialisation
         early = _rays_per_second(engine, steps)
         # Jump past the proposal warm-up: proposal fields then get gradients every 5th step.
         engine.trainer.step_count = max(engine.step, config.sampler.proposal_warmup)
@@ -40,7 +40,7 @@ def engine_rows(options: Options) -> list[Row]:
         rows.append(
             Row(
                 "engine",
-                f"{label}: rays/s (steps 3+, proposal warm-up)",
+                f"{label}: rays/s (early steps, proposal warm-up)",
                 early,
                 "rays/s",
                 options.device_label(),
@@ -61,6 +61,12 @@ def engine_rows(options: Options) -> list[Row]:
         )
     if not options.cuda:
         rows.append(
-            Row("engine", f"LerfEngine step, {name} preset, fp16 autocast", NA_CPU, "rays/s")
+            Row(
+                "engine",
+                f"LerfEngine step, {name} preset, fp16 autocast",
+                NA_CPU,
+                "rays/s",
+                options.device_label(),
+            )
         )
     return rows

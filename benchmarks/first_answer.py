@@ -22,7 +22,11 @@ def first_answer_rows(options: Options) -> list[Row]:
         start = time.perf_counter()
         for _ in range(CHECK_EVERY):
             engine.train_step()
+            if trained + time.perf_counter() - start >= cap:
+                break
         trained += time.perf_counter() - start
+        if engine.step % CHECK_EVERY:
+            break  # stopped by the cap between checks
         correct, missed = answers_correct(engine, objects)
         if correct:
             break

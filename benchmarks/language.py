@@ -48,7 +48,7 @@ def language_rows(options: Options) -> list[Row]:
         optimizer = torch.optim.Adam(field.parameters(), lr=1e-2, eps=1e-15, fused=True)
     except (RuntimeError, TypeError):
         optimizer = torch.optim.Adam(field.parameters(), lr=1e-2, eps=1e-15)
-    variants = [(False, False), (False, True)]
+    variants = [(False, False)] if options.quick else [(False, False), (False, True)]
     if options.cuda:
         variants += [(True, False), (True, True)]
     rows = []
@@ -77,6 +77,17 @@ def language_rows(options: Options) -> list[Row]:
                     note=note,
                 )
             )
+    if options.quick:
+        rows.append(
+            Row(
+                "training",
+                "LERF-size language part (torch.compile)",
+                "skipped (--quick)",
+                "rays/s",
+                options.device_label(),
+                note="compiling takes longer than a --quick row",
+            )
+        )
     if not options.cuda:
         rows.append(
             Row(

@@ -27,6 +27,19 @@ def _rss_mb() -> float:
         return float("nan")
 
 
+def peak_rss_mb() -> float:
+    """Peak RSS of this process image: VmHWM (reset by exec), else ru_maxrss (which would
+    include the forking parent's RSS)."""
+    try:
+        with open("/proc/self/status") as file:
+            for line in file:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def probe(count: int, device: str) -> dict:
     """Fill an engine with ``count`` keyframes and features, train a few steps, report memory."""
     from benchmarks.scene import preset, synthetic_scene
@@ -52,7 +65,7 @@ def probe(count: int, device: str) -> dict:
     return {
         "keyframes": len(engine.keyframes.snapshot()),
         "preset": name,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "rss_mb": _rss_mb(),
         "base_rss_mb": base_rss,
         "gpu_peak_mb": gpu,
@@ -66,6 +79,7 @@ def memory_rows(options: Options) -> list[Row]:
     rows = []
     for count in counts:
         command = [sys.executable, "-m", "benchmarks.memory", str(count), str(options.device)]
+        command.append(str(torch.get_num_threads()))
         done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
         if done.returncode != 0:
             note = done.stderr.strip().splitlines()[-1:] or ["no output"]
@@ -106,4 +120,5 @@ def memory_rows(options: Options) -> list[Row]:
 
 
 if __name__ == "__main__":
+    torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else torch.get_num_threads())
     print(json.dumps(probe(int(sys.argv[1]), sys.argv[2])))

@@ -48,6 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only", action="append", default=[], help="comma-separated groups")
     parser.add_argument("--device", choices=("cpu", "cuda"), default=None)
     parser.add_argument("--out", type=Path, default=DOC, help="markdown file to rewrite")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     args = parser.parse_args(argv)
     names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     unknown = sorted(set(names) - set(GROUPS))
@@ -79,6 +80,8 @@ def run_group(name: str, options: Options) -> list[Row]:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     args = parse_args(argv)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     options = Options(torch.device(args.device), quick=args.quick, full=args.full)
     torch.manual_seed(0)
     started, load_before = time.perf_counter(), load_average()

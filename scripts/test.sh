@@ -11,6 +11,7 @@ export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
 export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-$(( (RANDOM % 90) + 10 ))}"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 export PYTHONDONTWRITEBYTECODE=1
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"  # see lerf_ros/ros/bringup.py
 echo "[test] ROS_DOMAIN_ID=$ROS_DOMAIN_ID"
 "$venv/bin/ruff" check lerf_ros test benchmarks launch scripts
 "$venv/bin/ruff" format --check lerf_ros test benchmarks launch

@@ -7,6 +7,7 @@ samples of each ray (LERF: 24).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import torch
@@ -138,18 +139,23 @@ class LerfModel(nn.Module):
         """Inference rendering of many rays: rgb, depth, accumulation (no language).
 
         ``depth_method="median"`` gives surface points without the "flying pixels" that the
-        expected depth puts between foreground and background at silhouettes."""
+        expected depth puts between foreground and background at silhouettes.
+
+        Renders in eval mode (no sample jitter, proposal schedule untouched) whatever mode the
+        model is in, and restores that mode."""
         parts: dict[str, list[torch.Tensor]] = {"rgb": [], "depth": [], "accumulation": []}
-        for start in range(0, len(origins), chunk):
-            out = self.render(origins[start : start + chunk], directions[start : start + chunk])
-            parts["rgb"].append(out.rgb)
-            if depth_method == "median":
-                parts["depth"].append(
-                    render_depth(out.weights_list[-1], out.samples_list[-1], method="median")
-                )
-            else:
-                parts["depth"].append(out.depth)
-            parts["accumulation"].append(out.accumulation)
+        with _eval_mode(self):
+            for start in range(0, len(origins), chunk):
+                sl = slice(start, start + chunk)
+                out = self.render(origins[sl], directions[sl])
+                parts["rgb"].append(out.rgb)
+                if depth_method == "median":
+                    parts["depth"].append(
+                        render_depth(out.weights_list[-1], out.samples_list[-1], method="median")
+                    )
+                else:
+                    parts["depth"].append(out.depth)
+                parts["accumulation"].append(out.accumulation)
         return {key: torch.cat(value) for key, value in parts.items()}
 
     @torch.no_grad()
@@ -160,21 +166,33 @@ class LerfModel(nn.Module):
         scale_per_distance: torch.Tensor,
         chunk: int = 2048,
     ) -> dict[str, torch.Tensor]:
-        """Inference rendering with CLIP: rgb, depth, accumulation, clip."""
+        """Inference rendering with CLIP: rgb, depth, accumulation, clip (in eval mode)."""
         parts: dict[str, list[torch.Tensor]] = {
             "rgb": [],
             "depth": [],
             "accumulation": [],
             "clip": [],
         }
-        for start in range(0, len(origins), chunk):
-            sl = slice(start, start + chunk)
-            out = self.render(origins[sl], directions[sl], scale_per_distance[sl])
-            parts["rgb"].append(out.rgb)
-            parts["depth"].append(out.depth)
-            parts["accumulation"].append(out.accumulation)
-            parts["clip"].append(out.clip)
+        with _eval_mode(self):
+            for start in range(0, len(origins), chunk):
+                sl = slice(start, start + chunk)
+                out = self.render(origins[sl], directions[sl], scale_per_distance[sl])
+                parts["rgb"].append(out.rgb)
+                parts["depth"].append(out.depth)
+                parts["accumulation"].append(out.accumulation)
+                parts["clip"].append(out.clip)
         return {key: torch.cat(value) for key, value in parts.items()}
+
+
+@contextmanager
+def _eval_mode(module: nn.Module):
+    """Put ``module`` in eval mode for the block, then back in the mode it was in."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
 
 
 def _with_contraction(config, kind: str):

@@ -24,7 +24,7 @@ def test_objects_come_from_palette_and_lie_inside_bounds(name):
         assert obj.albedo == entry.albedo and obj.description == entry.description
         low, high = obj.box()
         assert bounds.contains(np.stack([low, high])).all()
-        assert 0.01 <= obj.size.max() <= 0.25
+        assert 0.01 <= obj.size.max() <= 0.3
 
 
 def test_default_scene_has_five_distinct_shapes_resting_on_the_table():
@@ -38,7 +38,7 @@ def test_default_scene_has_five_distinct_shapes_resting_on_the_table():
         low, high = obj.box()
         assert low[2] == pytest.approx(TABLE_HEIGHT)
         assert np.all(low[:2] >= table_low[:2]) and np.all(high[:2] <= table_high[:2])
-        assert 0.08 <= obj.size.max() <= 0.25
+        assert 0.08 <= obj.size.max() <= 0.3
     # Content within about 2 m x 2 m.
     assert np.all(scene.content_bounds().size()[:2] <= 2.0)
     # No two objects overlap.
