@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from lerf_ros.query.ply import read_ply
@@ -16,6 +17,15 @@ from lerf_ros.training.checkpoint import load_checkpoint
 VIEWS, WIDTH, HEIGHT, STEPS = 12, 64, 48, 60
 ENGINE = ["--encoder", "colour-minilm", "--dino", "colour-patches", "--device", "cpu"]
 ENGINE += ["--threads", "1"]  # one thread: much steadier than two on a shared 2-core machine
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """In-process work (the shared engine's queries) with one torch thread, as the commands."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def lerf_ros(*args, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -75,13 +85,23 @@ def test_make_scene_and_train_write_a_dataset_and_a_checkpoint(trained):
     )
 
 
+@pytest.fixture(scope="module")
+def synthetic_checkpoint(trained_synthetic_engine, tmp_path_factory):
+    """The session's 400-step engine saved as a checkpoint: a field good enough to answer (a
+    60-step one has no surface seen by three views yet), without training a second one."""
+    engine = trained_synthetic_engine[0]
+    return engine.save(tmp_path_factory.mktemp("cli_query") / "synthetic.ckpt")
+
+
 @pytest.mark.slow
-def test_query_prints_json_and_writes_cloud_and_heatmap(trained, tmp_path):
-    data, checkpoint = trained
+def test_query_prints_json_and_writes_cloud_and_heatmap(
+    trained_synthetic_engine, synthetic_checkpoint, tmp_path
+):
+    engine, dataset, scene = trained_synthetic_engine
     cloud, heatmap = tmp_path / "x.ply", tmp_path / "h.png"
     result = lerf_ros(
-        "query", checkpoint, "red ball", "--json", "--cloud", cloud, "--heatmap", heatmap,
-        "--view", 0, "--max-results", 3, *ENGINE,
+        "query", synthetic_checkpoint, "red ball", "--json", "--cloud", cloud,
+        "--heatmap", heatmap, "--view", 0, "--max-results", 3, *ENGINE,
     )  # fmt: skip
     assert_ok(result)
     answer = json.loads(result.stdout.strip().splitlines()[-1])
@@ -96,22 +116,30 @@ def test_query_prints_json_and_writes_cloud_and_heatmap(trained, tmp_path):
         assert peak["scale"] == answer["selected_scale"]
     relevancies = [peak["relevancy"] for peak in answer["peaks"]]
     assert relevancies == sorted(relevancies, reverse=True)
+    ball = next(item for item in scene["objects"] if item["name"] == "red ball")
+    best = np.array(answer["peaks"][0]["position"])
+    assert np.all(best >= np.array(ball["box_min"]) - 0.02), best
+    assert np.all(best <= np.array(ball["box_max"]) + 0.02), best
 
+    # The cloud is the engine's own answer. (Not point for point: another process with another
+    # thread count renders the candidates with rounding differences, ~0.1 % of the points.)
+    expected = engine.query("red ball", max_results=3)
     points = read_ply(cloud)
     xyz = np.stack([points["x"], points["y"], points["z"]], axis=1)
-    assert len(xyz) > 100 and np.isfinite(xyz).all()
-    assert len(points["relevancy"]) == len(xyz) == len(points["red"])
+    assert len(points["relevancy"]) == len(points["red"]) == len(xyz) > 1000
+    assert abs(len(xyz) - len(expected.points)) <= 0.01 * len(expected.points)
+    assert np.isfinite(xyz).all()
     assert ((points["relevancy"] > 0) & (points["relevancy"] < 1)).all()
-    scene = json.loads((data / "scene.json").read_text())
-    low, high = np.array(scene["bounds"]["min"]), np.array(scene["bounds"]["max"])
-    assert np.mean(np.all((xyz >= low - 0.1) & (xyz <= high + 0.1), axis=1)) > 0.95
-    # The best peak is where the cloud's most relevant points are.
-    best = np.array(answer["peaks"][0]["position"])
-    top = xyz[np.argsort(points["relevancy"])[-10:]]
-    assert np.median(np.linalg.norm(top - best, axis=1)) < 0.3
+    assert points["relevancy"].max() == pytest.approx(expected.relevancy.max(), abs=0.01)
+    assert np.linalg.norm(best - expected.peaks[0].position) < 0.01
+    most_relevant = xyz[np.argsort(points["relevancy"])[-20:]]
+    assert np.all(most_relevant >= np.array(ball["box_min"]) - 0.05)
+    assert np.all(most_relevant <= np.array(ball["box_max"]) + 0.05)
 
+    frame = dataset.frames[1]  # keyframe 0 is view 1: view 0 is held out
     with Image.open(heatmap) as image:
-        assert image.size == (WIDTH, HEIGHT) and image.mode == "RGB"
+        assert image.size == (frame.intrinsics.width, frame.intrinsics.height)
+        assert image.mode == "RGB"
 
 
 @pytest.mark.slow
@@ -126,7 +154,7 @@ def test_render_writes_a_png_of_the_view(trained, tmp_path):
     with Image.open(data / "images" / "0000.png") as image:
         truth = np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0
     psnr = -10.0 * np.log10(np.mean((rendered - truth) ** 2))
-    assert psnr > 15.0, psnr  # measured ~XX dB after 60 steps
+    assert psnr > 18.0, psnr  # measured 22.2 dB after 60 steps (a training view)
 
 
 @pytest.mark.slow

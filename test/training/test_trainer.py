@@ -29,9 +29,10 @@ DINO_DIM = 16
 
 
 @pytest.fixture(autouse=True)
-def two_threads():
+def one_thread():
+    """One torch thread: steadier than two on a 2-core machine shared with other work."""
     threads = torch.get_num_threads()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
 
@@ -95,9 +96,9 @@ def test_a_short_run_on_three_keyframes_reduces_the_rgb_error(scene, views):
     losses = [trainer.step(frames).rgb_loss for _ in range(60)]
     after = render_mse(trainer.model, frames)
     assert trainer.step_count == 60
-    # Measured: ~0.17 -> ~0.003 (render MSE), ~25 dB after 60 steps on a quiet machine.
-    assert after < 0.25 * before, (before, after)
-    assert np.mean(losses[-10:]) < 0.25 * np.mean(losses[:5]), losses
+    # Measured: render MSE 0.040 -> 0.0055 (22.6 dB); batch loss 0.038 (first 5) -> 0.0062.
+    assert after < 0.3 * before, (before, after)
+    assert np.mean(losses[-10:]) < 0.3 * np.mean(losses[:5]), losses
     assert all(math.isfinite(loss) for loss in losses)
 
 
