@@ -67,7 +67,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return -10.0 * math.log10(float(np.mean((a - b) ** 2)))
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def one_thread():
     """Render with one torch thread: on a shared 2-core machine two threads wait on each other
     (renders measured several times slower with two)."""

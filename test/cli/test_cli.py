@@ -19,7 +19,7 @@ ENGINE = ["--encoder", "colour-minilm", "--dino", "colour-patches", "--device", 
 ENGINE += ["--threads", "1"]  # one thread: much steadier than two on a shared 2-core machine
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def one_thread():
     """In-process work (the shared engine's queries) with one torch thread, as the commands."""
     threads = torch.get_num_threads()

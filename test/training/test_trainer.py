@@ -180,3 +180,18 @@ def test_checkpoint_refuses_an_engine_with_another_encoder(tmp_path, views):
     same = make_engine(load_encoder("colour-minilm"))
     same.load(path)
     assert len(same.keyframes) == 1 and same.step == 0
+
+
+def test_inference_renders_are_deterministic_and_keep_the_training_mode(scene, views):
+    trainer = Trainer(LerfConfig.cpu(), scene_aabb(scene), CLIP_DIM, 0, torch.device("cpu"))
+    frames = keyframes_of(views)
+    for _ in range(3):
+        trainer.step(frames)  # leaves the model in training mode (jittered samples)
+    model = trainer.model
+    assert model.training
+    bundle = image_rays(frames[0].intrinsics, frames[0].c2w)
+    first = model.render_chunked(bundle.origins, bundle.directions, chunk=500)
+    second = model.render_chunked(bundle.origins, bundle.directions)
+    assert model.training  # the caller's mode is restored
+    for key in ("rgb", "depth", "accumulation"):
+        assert torch.equal(first[key], second[key]), key
