@@ -407,6 +407,7 @@ class LerfTrainerNode(Node):
                     int(request.max_results),
                     float(self.p.standoff_distance),
                     float(self.p.max_gripper_width),
+                    float(self.p.ground_height),
                 )
             except (QueryError, NotReadyError) as error:
                 response.success, response.message = False, str(error)
