@@ -20,6 +20,7 @@ from benchmarks.common import Options, Row, load_average, machine_info
 from benchmarks.engine_step import engine_rows
 from benchmarks.first_answer import first_answer_rows
 from benchmarks.language import language_rows
+from benchmarks.load import load_rows
 from benchmarks.memory import memory_rows
 from benchmarks.pyramid import pyramid_rows
 from benchmarks.quality import quality_rows
@@ -36,7 +37,10 @@ GROUPS: dict[str, list[Callable[[Options], list[Row]]]] = {
     "query": [query_rows],
     "quality": [quality_rows],
     "memory": [memory_rows],
+    "load": [load_rows],  # the real node under 10 concurrent clients: minutes, see below
 }
+ON_REQUEST = {"load"}
+"""Groups left out of a normal or quick run (they take minutes): ``--only`` them, or --full."""
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
@@ -54,7 +58,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = sorted(set(names) - set(GROUPS))
     if unknown:
         parser.error(f"unknown group(s) {unknown}; choose from {', '.join(GROUPS)}")
-    args.groups = [g for g in GROUPS if g in names] if names else list(GROUPS)
+    default = [g for g in GROUPS if args.full or g not in ON_REQUEST]
+    args.groups = [g for g in GROUPS if g in names] if names else default
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: CUDA is not available")
     args.device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

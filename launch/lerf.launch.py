@@ -59,7 +59,13 @@ def generate_launch_description():
         package="rviz2",
         executable="rviz2",
         name="rviz2",
-        arguments=["-d", PathJoinSubstitution([share, "config", "lerf.rviz"])],
+        # -f: rviz2's fixed frame follows the launch argument (the config's is only a default).
+        arguments=[
+            "-d",
+            PathJoinSubstitution([share, "config", "lerf.rviz"]),
+            "-f",
+            LaunchConfiguration("fixed_frame"),
+        ],
         condition=IfCondition(LaunchConfiguration("rviz")),
     )
     return LaunchDescription([*declared, trainer, rviz])

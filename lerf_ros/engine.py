@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import queue
 import threading
 import time
@@ -70,19 +71,36 @@ class EngineStatus:
     drop_reasons: dict[str, int] = field(default_factory=dict)
 
 
+MAX_POSITION = 1e5
+"""Metres: a camera farther than this from the fixed frame's origin is a corrupt pose (the
+field computes in float32; a pose beyond float32's range made every later step fail)."""
+
+
 def validate_frame(image: np.ndarray, intrinsics: Intrinsics, c2w: np.ndarray) -> np.ndarray:
     """Raise ValueError naming the problem; returns the pose as float64 4x4."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3:
         raise ValueError("image must be a uint8 [H, W, 3] array")
     if image.shape[2] != 3:
         raise ValueError(f"image must have 3 channels, got {image.shape[2]}")
+    if not isinstance(intrinsics, Intrinsics):
+        raise ValueError(f"intrinsics must be Intrinsics, got {type(intrinsics).__name__}")
     intrinsics.validate()
     if (image.shape[1], image.shape[0]) != (intrinsics.width, intrinsics.height):
         raise ValueError(
             f"image is {image.shape[1]}x{image.shape[0]} but camera info says "
             f"{intrinsics.width}x{intrinsics.height}"
         )
-    return validate_pose(np.asarray(c2w, dtype=np.float64))
+    try:
+        pose = np.asarray(c2w, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("pose is not a numeric 4x4 matrix") from None
+    pose = validate_pose(pose)
+    distance = float(np.abs(pose[:3, 3]).max())
+    if distance > MAX_POSITION:
+        raise ValueError(
+            f"camera position {distance:.3g} m from the origin is beyond {MAX_POSITION:g} m"
+        )
+    return pose
 
 
 class LerfEngine:
@@ -142,7 +160,9 @@ class LerfEngine:
         self.frames_received += 1
         try:
             pose = validate_frame(image, intrinsics, c2w)
-        except ValueError as error:
+            if not math.isfinite(stamp):
+                raise ValueError(f"stamp must be finite, got {stamp}")
+        except (ValueError, TypeError) as error:
             return self._drop(f"invalid frame: {error}")
         decision = Decision(True, "forced") if force else self.selector.consider(pose, stamp, image)
         if not decision.accepted:
@@ -376,6 +396,11 @@ class LerfEngine:
             cached = (candidates, views, features)
         return cached
 
+    def depth_views(self) -> list[DepthView]:
+        """The keyframes' rendered depth maps behind the current candidates (what was seen)."""
+        with self.model_lock:
+            return self.candidates()[1]
+
     def query(
         self,
         text: str,
@@ -463,7 +488,11 @@ class LerfEngine:
         return save_checkpoint(path, payload)
 
     def load(self, path: str | Path) -> None:
-        """Resume from :meth:`save`'s output (raises CheckpointError naming the problem)."""
+        """Resume from :meth:`save`'s output (raises CheckpointError naming the problem).
+
+        Everything is rebuilt aside and swapped in only when the whole checkpoint loaded: a
+        malformed one (another preset, a damaged payload) leaves the running field as it was.
+        """
         data = load_checkpoint(path, map_location="cpu")
         try:
             encoder_name = getattr(self.encoder, "name", type(self.encoder).__name__)
@@ -472,28 +501,43 @@ class LerfEngine:
                     f"checkpoint {path}: trained with encoder {data['encoder']!r}, "
                     f"this engine uses {encoder_name!r}"
                 )
-            keyframes = [_keyframe_from_dict(d, self.device) for d in data["keyframes"]]
-            with self.model_lock:
-                dino_dim = int(data["dino_dim"])
-                self.trainer = Trainer(
-                    self.config, data["aabb"], int(data["clip_dim"]), dino_dim, self.device
+            dino_dim = int(data["dino_dim"])
+            expected_dino = int(self.dense_encoder.dim) if self.dense_encoder is not None else 0
+            if int(data["clip_dim"]) != int(self.encoder.dim) or dino_dim != expected_dino:
+                raise CheckpointError(
+                    f"checkpoint {path}: feature sizes {data['clip_dim']}/{dino_dim} do not "
+                    f"match this engine's encoders ({self.encoder.dim}/{expected_dino})"
                 )
-                self.trainer.model.load_state_dict(data["model"])
-                self.trainer.optimizer.load_state_dict(data["optimizer"])
-                self.trainer.step_count = int(data["step"])
-                self.frame_id = str(data["frame_id"])
-                self.keyframes.clear()
-                self.selector.reset()
-                for keyframe in keyframes:
-                    self.keyframes.add(keyframe)
-                    self.selector.commit(keyframe.id, keyframe.c2w, keyframe.stamp)
-                    if not keyframe.has_features:
-                        self._feature_queue.put_nowait(keyframe.id)
-                self._candidates = None
+            if not isinstance(data["keyframes"], list):
+                raise TypeError(f"keyframes is a {type(data['keyframes']).__name__}, not a list")
+            keyframes = [_keyframe_from_dict(d, self.device) for d in data["keyframes"]]
+            trainer = Trainer(
+                self.config, data["aabb"], int(data["clip_dim"]), dino_dim, self.device
+            )
+            trainer.model.load_state_dict(data["model"])
+            trainer.optimizer.load_state_dict(data["optimizer"])
+            trainer.step_count = int(data["step"])
+            frame_id = str(data["frame_id"])
         except CheckpointError:
             raise
-        except (KeyError, TypeError, ValueError, RuntimeError) as error:
-            raise CheckpointError(f"checkpoint {path}: malformed ({error})") from error
+        except Exception as error:  # whatever a damaged payload provokes, named in one line
+            detail = " ".join(str(error).split())[:300] or type(error).__name__
+            raise CheckpointError(f"checkpoint {path}: malformed ({detail})") from error
+        with self.model_lock:
+            self.trainer = trainer
+            self.frame_id = frame_id
+            self.keyframes.clear()
+            self.selector.reset()
+            for keyframe in keyframes:
+                self.keyframes.add(keyframe)
+                evicted = self.selector.commit(keyframe.id, keyframe.c2w, keyframe.stamp)
+                if evicted is not None:  # a checkpoint with more keyframes than this buffer
+                    self.keyframes.remove(evicted)
+            for keyframe in self.keyframes.snapshot():
+                if not keyframe.has_features:
+                    with contextlib.suppress(queue.Full):
+                        self._feature_queue.put_nowait(keyframe.id)
+            self._candidates = None
 
 
 def _keyframe_to_dict(frame: Keyframe) -> dict:
@@ -514,11 +558,14 @@ def _keyframe_from_dict(data: dict, device: torch.device) -> Keyframe:
     width, height, fx, fy, cx, cy, distortion = data["intrinsics"]
     pyramid = PyramidFeatures.from_tensors(data["pyramid"]) if data["pyramid"] else None
     dense = DenseFeatures.from_tensors(data["dense"]) if data["dense"] else None
+    intrinsics = Intrinsics(int(width), int(height), fx, fy, cx, cy, tuple(distortion))
+    # The same checks as a live frame: a damaged checkpoint must not poison training.
+    c2w = validate_frame(data["image"].cpu().numpy(), intrinsics, data["c2w"].double().numpy())
     return Keyframe(
         id=int(data["id"]),
         image=data["image"].to(device),
-        intrinsics=Intrinsics(int(width), int(height), fx, fy, cx, cy, tuple(distortion)),
-        c2w=data["c2w"].double().numpy(),
+        intrinsics=intrinsics,
+        c2w=c2w,
         stamp=float(data["stamp"]),
         camera=str(data["camera"]),
         pyramid=pyramid.to(device) if pyramid is not None else None,

@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = (
     "lerf_ros.cli.scene_commands",  # make-scene
     "lerf_ros.cli.engine_commands",  # train, query, render
+    "lerf_ros.cli.visualize_commands",  # snapshot
     "lerf_ros.cli.stream_commands",  # make-bag, play, stream
     "lerf_ros.cli.ros_commands",  # bringup, demo
 )

@@ -48,6 +48,12 @@ def register(subparsers) -> None:
     demo.add_argument("--device", default=None, help="override cpu")
     demo.add_argument("--params", default=str(CONFIG_DIR / "demo.yaml"))
     demo.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for ready")
+    demo.add_argument(
+        "--no-pictures",
+        dest="pictures",
+        action="store_false",
+        help="skip the 3D snapshots, side-by-side views and index.html",
+    )
     demo.set_defaults(handler=run_demo)
 
 
@@ -81,6 +87,9 @@ def run_demo(args) -> int:
         overrides["dino"] = args.dino
     if args.device:
         overrides["device"] = args.device
+    checkpoint = (out / "model.ckpt").resolve()
+    if args.pictures:  # ~/save writes the field here after the queries; pictures are drawn from it
+        overrides["checkpoint_path"] = str(checkpoint)
     queries, truth = _queries(args)
     trainer = start_trainer(Path(args.params), overrides, log_path=out / "trainer.log")
     source = _start_source(args, out, start_cli)
@@ -113,14 +122,87 @@ def run_demo(args) -> int:
             ready_after = time.monotonic() - started
             print(f"ready after {ready_after:.0f} s", flush=True)
             rows = [_ask(client, heatmaps, text, out, truth.get(text)) for text in queries]
+            saved = _save_checkpoint(client) if args.pictures else None
     finally:
         source.stop()
         trainer.stop()
-    _print_table(rows)
+    table = _format_table(rows)
+    print(table, flush=True)
     summary = {"ready_after_s": round(ready_after, 1), "queries": rows}
     (out / "results.json").write_text(json.dumps(summary, indent=2))
     print(f"\nwrote {out}/results.json, heat maps (*_heatmap.png) and clouds (*.ply)")
+    if args.pictures:
+        notes = [f"ready after {ready_after:.0f} s; table printed by lerf-ros demo"]
+        if saved is None or not saved.success:
+            reason = saved.message if saved is not None else "no answer"
+            notes.append(f"no 3D pictures: ~/save failed ({reason})")
+        else:
+            try:
+                notes.append(_pictures(args, overrides, checkpoint, queries, out))
+            except Exception as error:  # the answers are saved already: report, keep them
+                notes.append(f"3D pictures failed: {type(error).__name__}: {error}")
+                print(notes[-1], file=sys.stderr, flush=True)
+        from lerf_ros.visualize.index_html import write_index
+
+        index = write_index(out, rows, table, "lerf_ros demo: what the robot understood", notes)
+        print(f"wrote {index} (open it in a browser)")
     return 0
+
+
+def _save_checkpoint(client, timeout: float = 120.0):
+    """Call the node's ``~/save`` (std_srvs/Trigger); None when it does not answer."""
+    from std_srvs.srv import Trigger
+
+    save = client.node.create_client(Trigger, "/lerf_trainer/save")
+    try:
+        return client._call(save, Trigger.Request(), timeout)
+    except TimeoutError as error:
+        print(f"~/save: {error}", flush=True)
+        return None
+
+
+def _pictures(args, overrides: dict, checkpoint: Path, queries: list[str], out: Path) -> str:
+    """3D snapshots and side-by-side views of every query, from the node's saved checkpoint,
+    with the node's own engine and target settings (its parameter file and overrides)."""
+    import torch
+    import yaml
+
+    from lerf_ros.engine import LerfEngine
+    from lerf_ros.features.encoders.registry import load_dense_encoder, load_encoder
+    from lerf_ros.ros.parameters import (
+        PARAMETERS,
+        NodeParameters,
+        engine_config,
+        target_config,
+    )
+    from lerf_ros.visualize.pictures import query_pictures
+
+    started = time.monotonic()
+    values = {name: default for name, (default, _) in PARAMETERS.items()}
+    params = yaml.safe_load(Path(args.params).read_text()) or {}
+    values.update(params.get("lerf_trainer", {}).get("ros__parameters", {}))
+    values.update(overrides)
+    p = NodeParameters(values)
+    if p.torch_threads > 0:  # the node has stopped: its cores are free
+        torch.set_num_threads(int(p.torch_threads))
+    options = {"checkpoint": p.encoder_checkpoint} if p.encoder_checkpoint else {}
+    engine = LerfEngine(
+        engine_config(p), load_encoder(p.encoder, **options), load_dense_encoder(p.dino)
+    )
+    engine.load(checkpoint)
+    # Trained as far as it will be: answer whatever its step count (as lerf-ros query does).
+    engine.config.trainer.ready_steps = min(engine.config.trainer.ready_steps, engine.step)
+    targets = target_config(p)
+    for text in queries:
+        _, paths = query_pictures(engine, text, out, target_config=targets)
+        print(f"  pictures of {text!r}: " + ", ".join(path.name for path in paths), flush=True)
+    note = (
+        f"3D snapshots and side-by-side views: drawn from the checkpoint the node saved after "
+        f"the queries ({checkpoint.name}, step {engine.step}), in "
+        f"{time.monotonic() - started:.0f} s"
+    )
+    print(note, flush=True)
+    return note
 
 
 def _queries(args) -> tuple[list[str], dict]:
@@ -167,8 +249,9 @@ def _ask(client, heatmaps, text: str, out: Path, box) -> dict:
     from lerf_ros.query.heatmap import save_png
     from lerf_ros.query.ply import write_ply
     from lerf_ros.ros.conversions import cloud_to_arrays, image_to_rgb
+    from lerf_ros.visualize import slug as file_stem
 
-    slug = "".join(c if c.isalnum() else "_" for c in text)[:40]
+    slug = file_stem(text)
     seen = heatmaps.count
     response = client.query(text, return_cloud=True, timeout=120)
     row = {
@@ -207,18 +290,18 @@ def _ask(client, heatmaps, text: str, out: Path, box) -> dict:
     return row
 
 
-def _print_table(rows: list[dict]) -> None:
-    print(
+def _format_table(rows: list[dict]) -> str:
+    lines = [
         f"\n{'query':20s} {'best peak (x, y, z) m':28s} {'relev.':>6s} {'scale':>6s} "
         f"{'grasps':>6s} {'goals':>5s} {'in box':>6s}"
-    )
+    ]
     for row in rows:
         best = row["peaks"][0] if row["peaks"] else None
         where = "(" + ", ".join(f"{v:+.2f}" for v in best["position"]) + ")" if best else "-"
         rel = f"{best['relevancy']:.3f}" if best else "-"
         inside = {True: "yes", False: "NO", None: "-"}[row.get("inside_true_box")]
-        print(
+        lines.append(
             f"{row['query'][:20]:20s} {where:28s} {rel:>6s} {row['selected_scale']:6.2f} "
             f"{row['grasps']:6d} {row['navigation_goals']:5d} {inside:>6s}"
         )
-    sys.stdout.flush()
+    return "\n".join(lines)

@@ -77,7 +77,7 @@ def _intrinsics(camera: dict, image_path: Path, json_path: Path) -> Intrinsics:
     cx = _number(camera.get("cx", 0.5 * width), "cx", json_path)
     cy = _number(camera.get("cy", 0.5 * height), "cy", json_path)
     coefficients = [_number(camera.get(k, 0.0), k, json_path) for k in _DISTORTION_KEYS]
-    if "k4" in camera and float(camera["k4"]) != 0.0:
+    if "k4" in camera and _number(camera["k4"], "k4", json_path) != 0.0:
         raise DatasetError(f"{json_path}: fisheye / k4 distortion is not supported")
     distortion = () if not any(coefficients) else tuple(coefficients[: 5 if coefficients[4] else 4])
     try:
@@ -119,11 +119,15 @@ def _evenly_spaced(count: int, limit: int | None) -> list[int]:
     return sorted(set(np.linspace(0, count - 1, limit).round().astype(int).tolist()))
 
 
-def _instant_ngp_box(data: dict) -> SceneBox | None:
+def _instant_ngp_box(data: dict, json_path: Path) -> SceneBox | None:
     """instant-ngp's bounding box in the file's own world (default scale and offset only)."""
     if "aabb_scale" not in data or "offset" in data:
         return None
-    half = 0.5 * float(data["aabb_scale"]) / float(data.get("scale", INSTANT_NGP_SCALE))
+    aabb_scale = _number(data["aabb_scale"], "aabb_scale", json_path)
+    scale = _number(data.get("scale", INSTANT_NGP_SCALE), "scale", json_path)
+    if aabb_scale <= 0 or scale <= 0:
+        raise DatasetError(f"{json_path}: aabb_scale and scale must be positive")
+    half = 0.5 * aabb_scale / scale
     return SceneBox([-half] * 3, [half] * 3)
 
 
@@ -160,12 +164,17 @@ def load_transforms_json(
         raise DatasetError(f"{json_path}: downscale must be >= 1, got {downscale}")
 
     shared = {k: v for k, v in data.items() if k != "frames"}
-    depth_unit = float(data.get("depth_unit_scale_factor", 1e-3))
+    depth_unit = _number(
+        data.get("depth_unit_scale_factor", 1e-3), "depth_unit_scale_factor", json_path
+    )
     frames = []
     for index in _evenly_spaced(len(data["frames"]), max_images):
         entry = data["frames"][index]
         if not isinstance(entry, dict) or "file_path" not in entry:
             raise DatasetError(f"{json_path}: frame {index} has no file_path")
+        for key in ("file_path", "depth_file_path", "instance_file_path"):
+            if key in entry and (not isinstance(entry[key], str) or not entry[key]):
+                raise DatasetError(f"{json_path}: frame {index}: {key} must be a non-empty string")
         label = f"frame {index} ({entry['file_path']})"
         if "transform_matrix" not in entry:
             raise DatasetError(f"{json_path}: {label}: missing transform_matrix")
@@ -193,16 +202,18 @@ def load_transforms_json(
             )
         )
 
-    dataset = Dataset(frames, _instant_ngp_box(data), "world", "opengl", root)
+    dataset = Dataset(frames, _instant_ngp_box(data, json_path), "world", "opengl", root)
     scene_json = root / "scene.json"
     if scene_json.is_file():
         try:
             annotations = json.loads(scene_json.read_text())
+            if not isinstance(annotations, dict):
+                raise TypeError("expected a JSON object")
             dataset.annotations = annotations
-            dataset.frame_id = annotations.get("world_frame", dataset.frame_id)
+            dataset.frame_id = str(annotations.get("world_frame", dataset.frame_id))
             if "bounds" in annotations:
                 dataset.scene_box = SceneBox.from_dict(annotations["bounds"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+        except (OSError, KeyError, TypeError, ValueError, AttributeError) as error:
             raise DatasetError(f"{scene_json}: malformed scene description ({error})") from None
     return dataset
 
@@ -291,8 +302,21 @@ def load_llff(path: str | Path, downscale: int | None = None) -> Dataset:
 
 def load_dataset(path: str | Path, **options) -> Dataset:
     """Load whatever dataset ``path`` holds: a transforms*.json file or folder, or an LLFF
-    folder. ``options`` go to the specific loader (split, downscale, max_images)."""
+    folder. ``options`` go to the specific loader (split, downscale, max_images).
+
+    Raises :class:`DatasetError` (one line naming the file) for anything malformed."""
     path = Path(path)
+    try:
+        return _load_dataset(path, **options)
+    except DatasetError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError) as error:
+        # A value of the wrong type somewhere the checks above do not look: still one line.
+        detail = " ".join(str(error).split())[:200] or type(error).__name__
+        raise DatasetError(f"{path}: malformed dataset ({detail})") from error
+
+
+def _load_dataset(path: Path, **options) -> Dataset:
     if path.is_file() and path.suffix == ".json":
         return load_transforms_json(path, **options)
     if path.is_file() and path.name == "poses_bounds.npy":

@@ -79,6 +79,25 @@ def count_views(
     return counts
 
 
+def count_free_views(
+    points: np.ndarray, views: list[DepthView], margin: float = 0.05
+) -> np.ndarray:
+    """Number of depth views that see *through* each point: it lies in front of the rendered
+    surface by more than ``margin`` (5 % of the depth at least), so that view's rays crossed it
+    and found it empty. Space carving from the median depth ignores soft, semi-transparent
+    density (fog) that a density threshold alone would call solid."""
+    counts = np.zeros(len(points), dtype=np.int32)
+    for view in views:
+        u, v, z = project(points, view.intrinsics, view.c2w)
+        h, w = view.depth.shape
+        inside = (z > 1e-3) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
+        idx = np.flatnonzero(inside)
+        surface = view.depth[v[idx].astype(np.int64), u[idx].astype(np.int64)]
+        free = z[idx] < surface - np.maximum(margin, 0.05 * surface)
+        counts[idx[free]] += 1
+    return counts
+
+
 def voxel_downsample(points: np.ndarray, voxel: float, *arrays: np.ndarray):
     """Keep the first point per voxel of side ``voxel`` (and the matching rows of ``arrays``)."""
     if voxel <= 0 or len(points) == 0:

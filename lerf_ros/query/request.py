@@ -44,6 +44,16 @@ def clean_text(text: str, limit: int, what: str = "query text") -> str:
     return cleaned
 
 
+def _number(value: object, what: str) -> float | None:
+    """``value`` as a float (None stays None); anything else is a QueryError naming ``what``."""
+    if value is None:
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise QueryError(f"{what} must be a number, got {type(value).__name__}") from None
+
+
 def validate_request(
     text: str,
     config: QueryConfig,
@@ -56,19 +66,28 @@ def validate_request(
     """Build a :class:`QueryRequest`, applying defaults (0 / <= 0 mean default) and clamps."""
     cleaned = clean_text(text, config.max_text_length)
     cleaned_negatives = []
-    for item in list(negatives)[: config.max_negatives]:
+    if isinstance(negatives, str):
+        negatives = [negatives]
+    for item in list(negatives or ())[: config.max_negatives]:
         try:
             cleaned_negatives.append(clean_text(item, config.max_text_length, "negative"))
         except QueryError:
             continue  # empty or oversized negatives are ignored, the query still runs
+    scale = _number(scale, "scale")
     if scale is not None and not math.isfinite(scale):
         raise QueryError(f"scale must be a finite number of metres, got {scale}")
-    fixed_scale = float(scale) if scale is not None and scale > 0 else None
+    fixed_scale = scale if scale is not None and scale > 0 else None
     if fixed_scale is not None and fixed_scale > 10 * config.max_scale:
         raise QueryError(f"scale {fixed_scale} m is beyond {10 * config.max_scale} m")
-    results = config.max_results if not max_results else int(max_results)
+    asked = max_results
+    if asked is not None and not isinstance(asked, int):
+        asked = _number(asked, "max_results")
+        if not math.isfinite(asked):
+            raise QueryError(f"max_results must be a whole number, got {asked}")
+    results = config.max_results if not asked else int(asked)
     results = max(1, min(results, config.max_results_limit))
     threshold = config.min_relevancy
-    if min_relevancy is not None and math.isfinite(min_relevancy) and min_relevancy > 0:
-        threshold = min(float(min_relevancy), 0.999)
+    relevancy = _number(min_relevancy, "min_relevancy")
+    if relevancy is not None and math.isfinite(relevancy) and relevancy > 0:
+        threshold = min(relevancy, 0.999)
     return QueryRequest(cleaned, cleaned_negatives, fixed_scale, results, threshold, return_cloud)

@@ -58,14 +58,45 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     return np.ascontiguousarray(rows[:, :, :3])
 
 
+def _compressed_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a compressed image's header, without decoding it (None: unknown)."""
+    import io
+    import warnings
+
+    from PIL import Image as PilImage
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PIL's DecompressionBombWarning: judged below
+            with PilImage.open(io.BytesIO(data)) as image:
+                return int(image.size[0]), int(image.size[1])
+    except PilImage.DecompressionBombError as error:
+        raise InputError(f"compressed image is far too large ({error})") from None
+    except Exception:  # not an image PIL knows, or a header PIL refuses: OpenCV decides
+        return None
+
+
 def compressed_to_rgb(msg: CompressedImage) -> np.ndarray:
-    """``sensor_msgs/CompressedImage`` (jpeg/png) -> uint8 RGB array [H, W, 3]."""
-    data = np.frombuffer(bytes(msg.data), dtype=np.uint8)
-    if data.size == 0:
+    """``sensor_msgs/CompressedImage`` (jpeg/png) -> uint8 RGB array [H, W, 3].
+
+    The size is read from the header first: a small message announcing a huge image (a
+    decompression bomb) is refused before anything is allocated."""
+    raw = bytes(msg.data)
+    if not raw:
         raise InputError("compressed image is empty")
-    decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    if decoded is None:
-        raise InputError(f"compressed image ({msg.format or 'unknown format'}) cannot be decoded")
+    what = f"compressed image ({msg.format or 'unknown format'})"
+    size = _compressed_size(raw)
+    if size is not None and not (0 < size[0] <= MAX_IMAGE_SIDE and 0 < size[1] <= MAX_IMAGE_SIDE):
+        raise InputError(f"{what}: size {size[0]}x{size[1]} out of range")
+    try:
+        decoded = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as error:
+        raise InputError(f"{what} cannot be decoded ({str(error).strip()[:100]})") from None
+    if decoded is None or decoded.ndim != 3 or decoded.shape[2] != 3:
+        raise InputError(f"{what} cannot be decoded")
+    height, width = decoded.shape[:2]
+    if not (0 < height <= MAX_IMAGE_SIDE and 0 < width <= MAX_IMAGE_SIDE):
+        raise InputError(f"{what}: size {width}x{height} out of range")
     return np.ascontiguousarray(decoded[:, :, ::-1])
 
 
@@ -137,7 +168,7 @@ def pose_to_matrix(pose: Pose) -> np.ndarray:
     values = [p.x, p.y, p.z, q.x, q.y, q.z, q.w]
     if not all(math.isfinite(v) for v in values):
         raise InputError("pose has NaN or infinite components")
-    norm = math.sqrt(q.x**2 + q.y**2 + q.z**2 + q.w**2)
+    norm = math.hypot(q.x, q.y, q.z, q.w)  # inf, not OverflowError, for huge components
     if abs(norm - 1.0) > 1e-2:
         raise InputError(f"pose orientation is not a unit quaternion (norm {norm:.3f})")
     return pose_from_translation_quaternion((p.x, p.y, p.z), (q.x, q.y, q.z, q.w))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rcl_interfaces.msg import ParameterDescriptor
 
+from lerf_ros.targets.config import TargetConfig
 from lerf_ros.training.config import LerfConfig
 
 # name -> (default, description). Defaults of 0 / "" mean "the preset's value".
@@ -45,7 +46,12 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "query_max_results": (5, "Default number of peaks"),
     "ground_height": (0.0, "z of the floor in fixed_frame (NaN: estimate from the field)"),
     "standoff_distance": (0.8, "Navigation goal distance from the target (m)"),
-    "max_gripper_width": (0.12, "Widest graspable extent (m)"),
+    "max_gripper_width": (0.12, "Widest gripper opening (m); wider grasps are rejected"),
+    "pre_grasp_distance": (0.1, "Approach corridor length checked free before a grasp (m)"),
+    "grasp_approach": ("auto", "Grasp approach: auto (top-down when resting) | top | side"),
+    "robot_radius": (0.25, "Base footprint radius kept free at navigation goals (m)"),
+    "occupied_density": (30.0, "Field density (1/m) above which space counts as solid"),
+    "publish_nav2_goal": (False, "Also publish the best navigation goal on /goal_pose (Nav2)"),
     "checkpoint_path": ("", "Checkpoint file for ~/save, ~/load, autosave and resume"),
     "autosave_interval": (0.0, "Seconds between autosaves (0: off); also saved on shutdown"),
     "resume": (False, "Load checkpoint_path at start-up when it exists"),
@@ -97,3 +103,55 @@ def engine_config(p: NodeParameters) -> LerfConfig:
     config.feature_cache_dir = p.feature_cache_dir or None
     config.feature_cache_bytes = int(p.feature_cache_mb) << 20
     return config
+
+
+def target_config(p: NodeParameters) -> TargetConfig:
+    """Map node parameters onto the grasp / navigation planners' config."""
+    config = TargetConfig.default()
+    config.occupied_density = float(p.occupied_density)
+    g = config.grasp
+    g.max_gripper_width = float(p.max_gripper_width)
+    g.pre_grasp_distance = float(p.pre_grasp_distance)
+    if p.grasp_approach not in ("auto", "top", "side"):
+        raise ValueError(f"grasp_approach must be auto, top or side, not {p.grasp_approach!r}")
+    g.approach = p.grasp_approach
+    n = config.navigation
+    n.standoff_distance = float(p.standoff_distance)
+    n.robot_radius = float(p.robot_radius)
+    n.ground_height = float(p.ground_height)
+    return config
+
+
+def _yaml_value(value) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_yaml() -> str:
+    """config/lerf.yaml: every parameter with its default and description."""
+    lines = [
+        "# Parameters of lerf_trainer (ros2 launch lerf_ros lerf.launch.py, or lerf-ros bringup).",
+        "# Every parameter is declared with this description in lerf_ros/ros/parameters.py.",
+        "lerf_trainer:",
+        "  ros__parameters:",
+    ]
+    for name, (default, description) in PARAMETERS.items():
+        lines += [f"    # {description}", f"    {name}: {_yaml_value(default)}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown_table() -> str:
+    """The README's parameter table."""
+    rows = ["| parameter | default | description |", "|---|---|---|"]
+    for name, (default, description) in PARAMETERS.items():
+        shown = _yaml_value(default).strip('"')
+        escaped = description.replace("|", "\\|")  # a bare | would split the cell
+        rows.append(f"| `{name}` | `{shown}` | {escaped} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # python -m lerf_ros.ros.parameters > config/lerf.yaml
+    print(render_yaml(), end="")

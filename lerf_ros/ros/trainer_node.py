@@ -30,11 +30,15 @@ from lerf_ros.data.pose_buffer import PoseBuffer
 from lerf_ros.msg import TrainingStatus
 from lerf_ros.ros import conversions as conv
 from lerf_ros.ros.markers import query_markers
-from lerf_ros.ros.parameters import declare, engine_config
+from lerf_ros.ros.parameters import declare, engine_config, target_config
 from lerf_ros.srv import GetTargets, Query
 
 TIME_JUMP_BACK = 2.0
 """Seconds: a stamp this far behind the last one is a clock reset, not a late frame."""
+
+SERVICE_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
+"""Query services: requests wait in this queue while one is being answered (the default
+depth of 10 would drop requests from an 11th concurrent client)."""
 
 # Camera streams: best effort accepts both reliable and best-effort publishers.
 CAMERA_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
@@ -68,6 +72,9 @@ class LerfTrainerNode(Node):
         self._timer_group = MutuallyExclusiveCallbackGroup()
         self._log_times: dict[str, float] = {}
         self._last_query = None
+        self._heatmap_lock = threading.Lock()
+        self._heatmap_next = None
+        self._heatmap_busy = False
         self._extrinsic = pose_from_translation_quaternion(
             self.p.extrinsic[:3], self.p.extrinsic[3:]
         )
@@ -77,9 +84,30 @@ class LerfTrainerNode(Node):
         self.marker_pub = self.create_publisher(MarkerArray, "~/markers", 10)
         self.heatmap_pub = self.create_publisher(Image, "~/relevancy_image", 1)
         self.goal_pub = self.create_publisher(PoseStamped, "~/nav_goal", 10)
+        self.nav2_goal_pub = (
+            self.create_publisher(PoseStamped, "/goal_pose", 10)
+            if self.p.publish_nav2_goal
+            else None
+        )
+        self.target_config = target_config(self.p)
         sg = self._service_group
-        self.create_service(Query, "~/query", self._on_query, callback_group=sg)
-        self.create_service(GetTargets, "~/get_targets", self._on_get_targets, callback_group=sg)
+        # One query and one get_targets at a time (the model lock serialises them anyway):
+        # concurrent callers wait in the service queue instead of occupying every executor
+        # thread, which starved the camera callbacks and ~/status under load.
+        self.create_service(
+            Query,
+            "~/query",
+            self._on_query,
+            qos_profile=SERVICE_QOS,
+            callback_group=MutuallyExclusiveCallbackGroup(),
+        )
+        self.create_service(
+            GetTargets,
+            "~/get_targets",
+            self._on_get_targets,
+            qos_profile=SERVICE_QOS,
+            callback_group=MutuallyExclusiveCallbackGroup(),
+        )
         self.create_service(Trigger, "~/save", self._on_save, callback_group=sg)
         self.create_service(Trigger, "~/load", self._on_load, callback_group=sg)
         self.create_service(Trigger, "~/reset", self._on_reset, callback_group=sg)
@@ -203,7 +231,7 @@ class LerfTrainerNode(Node):
         try:
             camera.intrinsics = conv.camera_info_to_intrinsics(msg)
             camera.info_error = None
-        except conv.InputError as error:
+        except Exception as error:  # InputError, or anything a hostile message provokes
             # Images are dropped until a valid calibration arrives again: training on a
             # stale one after the camera announced a broken one would be a silent guess.
             camera.intrinsics = None
@@ -217,7 +245,7 @@ class LerfTrainerNode(Node):
                 raise conv.InputError(f"pose is in {frame!r}, expected {self.fixed_frame!r}")
             c2w = conv.pose_to_matrix(pose_msg) @ self._extrinsic
             camera.poses.add(conv.stamp_to_seconds(msg.header.stamp), c2w)
-        except conv.InputError as error:
+        except Exception as error:  # InputError, or anything a hostile message provokes
             self._drop("bad pose", str(error))
             return
         self._match_pending()
@@ -226,7 +254,7 @@ class LerfTrainerNode(Node):
         self.frames_received += 1
         try:
             rgb = conv.compressed_to_rgb(msg) if compressed else conv.image_to_rgb(msg)
-        except conv.InputError as error:
+        except Exception as error:  # an escaping exception would stop the executor
             self._drop("bad image", str(error))
             return
         stamp = conv.stamp_to_seconds(msg.header.stamp)
@@ -365,9 +393,26 @@ class LerfTrainerNode(Node):
 
     def _publish_query_outputs(self, result, cloud, stamp, targets=None) -> None:
         self.cloud_pub.publish(cloud)
-        self.marker_pub.publish(query_markers(result, self.fixed_frame, stamp, targets=targets))
+        radius = self.target_config.navigation.robot_radius
+        self.marker_pub.publish(query_markers(result, self.fixed_frame, stamp, targets, radius))
         self._last_query = result
-        threading.Thread(target=self._publish_heatmap, args=(result,), daemon=True).start()
+        # At most one heat map renders at a time, for the latest query: a burst of queries
+        # must not start a thread (and a render under the model lock) per query.
+        with self._heatmap_lock:
+            self._heatmap_next = result
+            if self._heatmap_busy:
+                return
+            self._heatmap_busy = True
+        threading.Thread(target=self._heatmap_worker, name="lerf-heatmap", daemon=True).start()
+
+    def _heatmap_worker(self) -> None:
+        while True:
+            with self._heatmap_lock:
+                result, self._heatmap_next = self._heatmap_next, None
+                if result is None:
+                    self._heatmap_busy = False
+                    return
+            self._publish_heatmap(result)
 
     def _publish_heatmap(self, result) -> None:
         """Render the last query's relevancy from the latest keyframe's view (best effort)."""
@@ -405,9 +450,7 @@ class LerfTrainerNode(Node):
                     request.text,
                     list(request.negatives),
                     int(request.max_results),
-                    float(self.p.standoff_distance),
-                    float(self.p.max_gripper_width),
-                    float(self.p.ground_height),
+                    self.target_config,
                 )
             except (QueryError, NotReadyError) as error:
                 response.success, response.message = False, str(error)
@@ -425,6 +468,8 @@ class LerfTrainerNode(Node):
             self._publish_query_outputs(answer.result, cloud, stamp, targets=answer)
             if response.navigation_goals:
                 self.goal_pub.publish(response.navigation_goals[0])
+                if self.nav2_goal_pub is not None:
+                    self.nav2_goal_pub.publish(response.navigation_goals[0])
         except Exception as error:
             self.get_logger().error(f"get_targets failed: {error}\n{traceback.format_exc()}")
             response.success, response.message = False, f"internal error: {error}"

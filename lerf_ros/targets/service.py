@@ -2,69 +2,148 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+import torch
 
+from lerf_ros.query.candidates import count_free_views, count_views
 from lerf_ros.query.query3d import QueryResult
-from lerf_ros.targets.basic import Target, ground_height, navigation_goal, top_down_grasp
+from lerf_ros.targets.config import TargetConfig
+from lerf_ros.targets.geometry import Occupancy, ground_height, segment_object, support_height
+from lerf_ros.targets.grasps import Grasp, plan_grasps
+from lerf_ros.targets.navigation import NavigationGoal, plan_navigation
+from lerf_ros.targets.parts import part_peaks, split_part_query
 
 
 @dataclass
 class TargetAnswer:
     result: QueryResult
-    grasps: list[Target] = field(default_factory=list)
-    goals: list[Target] = field(default_factory=list)
+    """The query whose peaks were grasped (the part query for ``object;part``)."""
+    grasps: list[Grasp] = field(default_factory=list)
+    goals: list[NavigationGoal] = field(default_factory=list)
+    ground_z: float = float("nan")
+    """Ground height used for the navigation goals."""
     message: str = ""
+
+
+def density_occupancy(engine, threshold: float, chunk: int = 65536) -> Occupancy:
+    """``occupied(points)`` from the engine's field: density above ``threshold`` (1/m)."""
+
+    def occupied(points: np.ndarray) -> np.ndarray:
+        flat = torch.as_tensor(np.asarray(points, dtype=np.float32).reshape(-1, 3))
+        out = []
+        with engine.model_lock, torch.no_grad():
+            field_ = engine.trainer.model.nerf
+            for start in range(0, len(flat), chunk):
+                density, _ = field_.density(flat[start : start + chunk].to(engine.device))
+                out.append(density[:, 0].float().cpu())
+        return (torch.cat(out) > threshold).numpy() if out else np.zeros(0, dtype=bool)
+
+    return occupied
+
+
+def object_surface(result: QueryResult, peak, cluster_distance: float, tolerance: float):
+    """A peak's object points without the support surface it rests on, and that surface's
+    height (None when it rests on nothing)."""
+    points = result.points
+    members = segment_object(
+        points,
+        result.relevancy,
+        peak.indices,
+        result.request.min_relevancy,
+        peak.relevancy,
+        cluster_distance,
+    )
+    others = np.ones(len(points), dtype=bool)
+    others[members] = False
+    cluster = points[members]
+    support = support_height(cluster, points[others], tolerance)
+    if support is not None:
+        above = cluster[:, 2] > support + 0.5 * tolerance
+        if above.sum() >= 10:
+            cluster = cluster[above]
+    return cluster, support
 
 
 def compute_targets(
     engine,
     text: str,
-    negatives: list[str],
-    max_results: int,
-    standoff: float,
-    max_gripper_width: float,
-    floor_z: float = float("nan"),
+    negatives: list[str] | tuple[str, ...] = (),
+    max_results: int = 0,
+    config: TargetConfig | None = None,
+    occupied: Occupancy | None = None,
 ) -> TargetAnswer:
-    """Grasp poses (best first) and navigation goals for ``text`` ("object" or "object;part").
+    """Grasp poses and navigation goals (each best first) for ``text`` ("object" or
+    "object;part"; for a part, grasps go to the part and goals to the object).
 
-    For "object;part" the part query is restricted to the object's best cluster. ``floor_z``
-    is the floor's height in the query frame; NaN estimates it from the field's surface.
+    ``occupied`` defaults to the field's density above ``config.occupied_density``.
     """
-    object_text, _, part_text = text.partition(";")
-    result = engine.query(object_text, negatives, max_results=max_results)
+    config = config or TargetConfig.default()
+    object_text, part_text = split_part_query(text)
+    result = engine.query(object_text, list(negatives), max_results=max_results or None)
     answer = TargetAnswer(result)
     if not result.peaks:
-        answer.message = f"no peak for {object_text.strip()!r}"
+        answer.message = f"no peak for {object_text!r}"
         return answer
-    grasp_peaks = result.peaks
-    if part_text.strip():
-        part = engine.query(part_text, negatives, max_results=max_results)
-        region = result.peaks[0]
-        low = region.position - region.extent / 2 - 0.05
-        high = region.position + region.extent / 2 + 0.05
-        grasp_peaks = [
-            p for p in part.peaks if np.all(p.position >= low) & np.all(p.position <= high)
-        ]
-        if not grasp_peaks:
-            answer.message = f"no {part_text.strip()!r} found on {object_text.strip()!r}"
-            return answer
-        result = part
-        answer.result = part
-    floor = floor_z if math.isfinite(floor_z) else ground_height(result.points)
-    cameras = np.array([f.c2w[:3, 3] for f in engine.keyframes.snapshot()])
-    for peak in grasp_peaks:
-        grasp = top_down_grasp(result.points[peak.indices], peak.relevancy, max_gripper_width)
-        if grasp is not None:
-            answer.grasps.append(grasp)
-        answer.goals.append(
-            navigation_goal(peak.position, cameras, floor, standoff, peak.relevancy)
+    occupied = occupied or density_occupancy(engine, config.occupied_density)
+    distance = engine.config.query.cluster_distance
+    tolerance = config.grasp.support_tolerance
+    grasp_sets = [(result, peak) for peak in result.peaks]
+    if part_text:
+        part = engine.query(part_text, list(negatives), max_results=max_results or None)
+        object_points, _ = object_surface(result, result.peaks[0], distance, tolerance)
+        peaks = part_peaks(
+            part.points,
+            part.relevancy,
+            object_points,
+            part.request.min_relevancy,
+            part.selected_scale,
+            distance,
+            config.part_margin,
+            part.request.max_results,
         )
-    answer.grasps.sort(key=lambda t: t.score, reverse=True)
+        if not peaks:
+            answer.message = f"no {part_text!r} found on {object_text!r}"
+            return answer
+        answer.result = replace(part, peaks=peaks)
+        grasp_sets = [(answer.result, peak) for peak in peaks]
+
+    # Targets of the best peak come first (each peak's by score): a well-shaped grasp or goal
+    # of a less relevant cluster must not outrank the object that was asked for.
+    for index, (query, peak) in enumerate(grasp_sets):
+        cluster, support = object_surface(query, peak, distance, tolerance)
+        grasps = plan_grasps(
+            cluster, peak.relevancy, occupied, config.grasp, resting=support is not None
+        )
+        answer.grasps += [replace(grasp, peak=index) for grasp in grasps]
+    answer.ground_z = ground_height(result.points, config.navigation.ground_height)
+    views = engine.depth_views()
+    cameras = np.array([view.c2w[:3, 3] for view in views])
+
+    def observed(points: np.ndarray) -> np.ndarray:
+        return count_views(points, views) >= 1
+
+    def blocked(points: np.ndarray) -> np.ndarray:
+        # Dense and never seen through: a keyframe that looked past a point found it empty,
+        # whatever soft density (fog near the cameras) the field still holds there.
+        return occupied(points) & (count_free_views(points, views) == 0)
+
+    for index, peak in enumerate(result.peaks):
+        cluster, _ = object_surface(result, peak, distance, tolerance)
+        goals = plan_navigation(
+            cluster,
+            peak.relevancy,
+            cameras,
+            answer.ground_z,
+            blocked,
+            observed,
+            config.navigation,
+        )
+        answer.goals += [replace(goal, peak=index) for goal in goals]
+    answer.goals = answer.goals[: config.navigation.max_goals]
     answer.message = (
-        f"{len(answer.grasps)} grasp(s), {len(answer.goals)} navigation goal(s) "
-        f"for {text.strip()!r}"
+        f"{len(answer.grasps)} grasp(s), {len(answer.goals)} navigation goal(s) for {text!r}"
+        f" (ground z = {answer.ground_z:.2f})"
     )
     return answer

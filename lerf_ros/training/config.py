@@ -145,14 +145,24 @@ class LerfConfig:
     def cpu(cls) -> LerfConfig:
         """A small model for two CPU cores: tests, the demo and CPU robots."""
         contraction = ContractionConfig()
+        # Geometry within a few hundred steps of 512 rays: a coarse grid (8 levels up to 128)
+        # generalises across views, and a low initial density (0.1/m rather than 1/m) lets
+        # rays reach the far surfaces first. Measured on the synthetic room after 400 steps:
+        # held-out PSNR 26.1-27.1 dB and median depth error 0.09-0.17 m, against 21.0-23.2 dB
+        # and 1.6-2.3 m with 12 levels up to 512 and density 1/m, which parked each view's
+        # colours 0.3-0.8 m in front of its camera.
+        proposals = proposal_field_configs(contraction, max_resolutions=(64, 128))
+        for proposal in proposals:
+            proposal.average_init_density = 0.1
         return cls(
             nerf=NerfFieldConfig(
-                grid=HashGridConfig(num_levels=12, log2_hashmap_size=17, max_resolution=512),
+                grid=HashGridConfig(num_levels=8, log2_hashmap_size=17, max_resolution=128),
                 hidden_dim=32,
                 hidden_dim_color=32,
                 sh_degree=3,
+                average_init_density=0.1,
             ),
-            proposals=proposal_field_configs(contraction, max_resolutions=(64, 128)),
+            proposals=proposals,
             sampler=ProposalSamplerConfig(
                 num_proposal_samples_per_ray=(64, 32),
                 num_nerf_samples_per_ray=24,

@@ -36,3 +36,40 @@ def test_max_results_limits_output():
     rel = np.repeat(np.linspace(0.6, 0.9, 6), 20)
     peaks = find_peaks(points, rel, 0.5, 0.1, 0.05, max_results=3)
     assert [round(p.position[0]) for p in peaks] == [5, 4, 3]
+
+
+def test_two_hills_in_one_connected_cloud_give_two_peaks():
+    # A vase and a box joined by a less relevant strip: one connected cloud above the
+    # threshold with two hills, which must give two peaks, each centred on its own object.
+    rng = np.random.default_rng(2)
+    vase = blob(rng, (0.0, 0.0, 0.0), 200, spread=0.015)
+    box = blob(rng, (0.2, 0.0, 0.0), 200, spread=0.015)
+    bridge = np.linspace((0.0, 0.0, 0.0), (0.2, 0.0, 0.0), 40)
+    points = np.concatenate([vase, box, bridge])
+    rel = np.concatenate([np.full(200, 0.9), np.full(200, 0.7), np.full(40, 0.6)])
+    single = find_peaks(points, rel, threshold=0.55, scale=0.2, cluster_distance=0.05)
+    assert len(single) == 2
+    assert np.linalg.norm(single[0].position - (0.0, 0.0, 0.0)) < 0.02
+    assert np.linalg.norm(single[1].position - (0.2, 0.0, 0.0)) < 0.02
+    assert single[0].support + single[1].support == len(points)
+
+
+def test_weak_neighbour_does_not_drag_the_centre():
+    rng = np.random.default_rng(3)
+    target = blob(rng, (0.0, 0.0, 0.0), 100, spread=0.02)
+    neighbour = blob(rng, (0.12, 0.0, 0.0), 400, spread=0.03)
+    points = np.concatenate([target, neighbour])
+    rel = np.concatenate([np.full(100, 0.9), np.full(400, 0.58)])
+    peaks = find_peaks(points, rel, threshold=0.55, scale=0.2, cluster_distance=0.05)
+    assert len(peaks) == 1
+    assert np.linalg.norm(peaks[0].position) < 0.02
+    assert peaks[0].support == 500
+
+
+def test_speckled_relevancy_on_one_object_stays_one_peak():
+    rng = np.random.default_rng(4)
+    points = blob(rng, (0.0, 0.0, 0.0), 2000, spread=0.05)
+    rel = rng.uniform(0.7, 0.9, size=2000)
+    peaks = find_peaks(points, rel, threshold=0.55, scale=0.2, cluster_distance=0.02)
+    # (a few far Gaussian-tail points are isolated and dropped as too small)
+    assert len(peaks) == 1 and peaks[0].support > 1900

@@ -112,6 +112,12 @@ def test_bad_frames_are_counted_drops_and_the_node_keeps_serving(node_and_client
     not_unit = pose_msg(14.0)
     not_unit.pose.orientation.w = 2.0  # not a rotation: a quaternion of norm 2
     cases.append(("non-rotation pose", dict(pose=not_unit, image=image_msg(14.0))))
+    overflowing = pose_msg(15.0)
+    overflowing.pose.orientation.w = 1e155  # its squared norm overflowed: killed the node
+    cases.append(("overflowing quaternion", dict(pose=overflowing, image=image_msg(15.0))))
+    far = pose_msg(16.0)
+    far.pose.position.x = 1e39  # beyond float32: once accepted, every training step failed
+    cases.append(("pose far outside any scene", dict(pose=far, image=image_msg(16.0))))
     cases.append(("pose missing for the stamp", dict(image=image_msg(100.0))))
     cases.append(("out-of-order stamp", dict(pose=pose_msg(99.5), image=image_msg(99.5))))
     cases.append(("valid frame", dict(pose=pose_msg(101.0), image=image_msg(101.0))))

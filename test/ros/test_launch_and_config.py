@@ -57,3 +57,12 @@ def test_parameter_files_use_declared_parameters_with_matching_types():
             ), (name, key, value, default)
     full = yaml.safe_load((REPO / "config" / "lerf.yaml").read_text())
     assert set(full["lerf_trainer"]["ros__parameters"]) == set(PARAMETERS)
+
+
+def test_lerf_yaml_and_readme_table_match_the_declared_parameters():
+    from lerf_ros.ros.parameters import render_markdown_table, render_yaml
+
+    assert (REPO / "config" / "lerf.yaml").read_text() == render_yaml(), (
+        "regenerate: python -m lerf_ros.ros.parameters > config/lerf.yaml"
+    )
+    assert render_markdown_table() in (REPO / "README.md").read_text()

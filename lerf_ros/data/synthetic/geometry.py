@@ -91,3 +91,15 @@ def intersect(obj: SceneObject, origins, directions) -> tuple[np.ndarray, np.nda
         low, high = obj.box()
         return intersect_box(origins, directions, low, high)
     return intersect_cylinder(origins, directions, obj.center, 0.5 * obj.size[0], obj.size[2])
+
+
+def contains(obj: SceneObject, points: np.ndarray) -> np.ndarray:
+    """Whether each of ``points`` [N, 3] lies inside (or on) ``obj``'s solid."""
+    offset = np.asarray(points, dtype=np.float64) - obj.center
+    half = 0.5 * obj.size
+    if obj.shape == "sphere":
+        return np.linalg.norm(offset, axis=-1) <= half[0]
+    within_height = np.abs(offset[..., 2]) <= half[2]
+    if obj.shape == "box":
+        return np.all(np.abs(offset) <= half, axis=-1)
+    return within_height & (np.hypot(offset[..., 0], offset[..., 1]) <= half[0])

@@ -204,6 +204,18 @@ class Scene:
             surfaces.append(("table", self.table))
         return surfaces
 
+    def occupied(self, points: np.ndarray) -> np.ndarray:
+        """Whether each of ``points`` [N, 3] is inside a solid: an object, the table, the floor
+        or a wall. The ground truth that a field's density is checked against."""
+        from lerf_ros.data.synthetic.geometry import contains
+
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        solids = list(self.objects) + [box for _, box in self.background_surfaces()]
+        inside = np.zeros(len(points), dtype=bool)
+        for solid in solids:
+            inside |= contains(solid, points)
+        return inside
+
     def to_dict(self) -> dict:
         """The scene.json payload: objects, table, bounds and frame conventions."""
         data = {
