@@ -22,6 +22,7 @@ from benchmarks.first_answer import first_answer_rows
 from benchmarks.language import language_rows
 from benchmarks.load import load_rows
 from benchmarks.memory import memory_rows
+from benchmarks.memory_stream import memory_stream_rows
 from benchmarks.pyramid import pyramid_rows
 from benchmarks.quality import quality_rows
 from benchmarks.query import query_rows
@@ -37,9 +38,10 @@ GROUPS: dict[str, list[Callable[[Options], list[Row]]]] = {
     "query": [query_rows],
     "quality": [quality_rows],
     "memory": [memory_rows],
+    "memory_stream": [memory_stream_rows],  # 10,000 frames through one engine: minutes
     "load": [load_rows],  # the real node under 10 concurrent clients: minutes, see below
 }
-ON_REQUEST = {"load"}
+ON_REQUEST = {"load", "memory_stream"}
 """Groups left out of a normal or quick run (they take minutes): ``--only`` them, or --full."""
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

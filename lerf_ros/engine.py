@@ -69,11 +69,27 @@ class EngineStatus:
     dino_loss: float
     message: str
     drop_reasons: dict[str, int] = field(default_factory=dict)
+    error: str = ""
+    """The last fault the engine survived (a failed feature extraction, an out-of-memory step,
+    a failed training step), '' when there was none; also appended to ``message``."""
 
 
 MAX_POSITION = 1e5
 """Metres: a camera farther than this from the fixed frame's origin is a corrupt pose (the
 field computes in float32; a pose beyond float32's range made every later step fail)."""
+
+MAX_STAMP_AHEAD = 3600.0
+"""Seconds: a stamp further ahead of this machine's clock is a broken clock, not a frame (it
+would also hold back time-based keyframe selection until the clock caught up)."""
+
+FEATURE_ATTEMPTS = 3
+"""Tries at a keyframe's features before the worker skips it (it still trains colour)."""
+
+FEATURE_RETRY_DELAY = 0.5
+"""Seconds the feature worker waits after a failure before it goes on."""
+
+MIN_RAYS_PER_BATCH = 32
+"""Out-of-memory halving stops here (or at the configured batch, if that is smaller)."""
 
 
 def validate_frame(image: np.ndarray, intrinsics: Intrinsics, c2w: np.ndarray) -> np.ndarray:
@@ -145,6 +161,11 @@ class LerfEngine:
         self.last_stats: StepStats | None = None
         self.error: str = ""
         self._rays_per_second = 0.0
+        self._feature_failures: Counter[int] = Counter()
+        self.skipped_features: set[int] = set()
+        """Keyframes whose features failed FEATURE_ATTEMPTS times (kept for colour only)."""
+        self.feature_queue_overflows = 0
+        """Keyframes not queued because the queue was full (the worker finds them later)."""
 
     # ------------------------------------------------------------------ frames
     def add_frame(
@@ -164,6 +185,9 @@ class LerfEngine:
                 raise ValueError(f"stamp must be finite, got {stamp}")
         except (ValueError, TypeError) as error:
             return self._drop(f"invalid frame: {error}")
+        ahead = stamp - time.time()
+        if ahead > MAX_STAMP_AHEAD:
+            return self._drop(f"stamp in the future: {ahead:.0f} s ahead of this machine's clock")
         decision = Decision(True, "forced") if force else self.selector.consider(pose, stamp, image)
         if not decision.accepted:
             return decision  # not a keyframe is not a drop: the frame was fine
@@ -184,8 +208,8 @@ class LerfEngine:
                 self.keyframes.remove(evicted)
         try:
             self._feature_queue.put_nowait(keyframe.id)
-        except queue.Full:
-            LOG.warning("feature queue full; keyframe %d waits for a later pass", keyframe.id)
+        except queue.Full:  # a burst: the worker picks unfeatured keyframes up when idle
+            self.feature_queue_overflows += 1
         decision.evicted = evicted
         return decision
 
@@ -234,20 +258,56 @@ class LerfEngine:
         pyramid, dense = self.extractor.features_for(frame.image.cpu().numpy())
         self.keyframes.set_features(keyframe_id, pyramid, dense)
 
+    def _unfeatured_keyframe(self) -> int | None:
+        """A keyframe still without features that is not queued (a burst overflowed the queue)
+        and not given up on, or None."""
+        for frame in self.keyframes.snapshot():
+            if not frame.has_features and frame.id not in self.skipped_features:
+                return frame.id
+        return None
+
     def _feature_worker(self) -> None:
         while not self._stop.is_set():
             try:
                 keyframe_id = self._feature_queue.get(timeout=0.2)
             except queue.Empty:
-                continue
+                keyframe_id = self._unfeatured_keyframe()
+                if keyframe_id is None:
+                    continue
             try:
                 self._features_for(keyframe_id)
-            except Exception as error:  # keep serving; report and retry later
-                self.error = f"feature extraction failed: {error}"
-                LOG.exception("feature extraction failed for keyframe %d", keyframe_id)
-                time.sleep(1.0)
-                with contextlib.suppress(queue.Full):
-                    self._feature_queue.put_nowait(keyframe_id)
+                self._feature_failures.pop(keyframe_id, None)
+            except Exception as error:  # keep serving; report, retry, then skip
+                self._feature_failed(keyframe_id, error)
+
+    def _feature_failed(self, keyframe_id: int, error: BaseException) -> None:
+        self._feature_failures[keyframe_id] += 1
+        tries = self._feature_failures[keyframe_id]
+        detail = " ".join(str(error).split())[:200] or type(error).__name__
+        if tries >= FEATURE_ATTEMPTS:
+            self.skipped_features.add(keyframe_id)
+            del self._feature_failures[keyframe_id]
+            self.error = (
+                f"feature extraction failed for keyframe {keyframe_id} {tries} times, "
+                f"skipped (trains colour only): {detail}"
+            )
+        else:
+            self.error = f"feature extraction failed for keyframe {keyframe_id}, retrying: {detail}"
+            with contextlib.suppress(queue.Full):
+                self._feature_queue.put_nowait(keyframe_id)
+        LOG.warning("%s", self.error, exc_info=error)
+        self._stop.wait(FEATURE_RETRY_DELAY)
+
+    def _guarded(self, loop, name: str) -> None:
+        """Run a worker loop; whatever escapes it (even a BaseException raised by an encoder)
+        is reported and the loop restarts: a worker never dies while the engine runs."""
+        while not self._stop.is_set():
+            try:
+                loop()
+            except BaseException as error:  # the thread must survive
+                self.error = f"{name} worker crashed and restarted: {error!r}"
+                LOG.error("%s", self.error, exc_info=error)
+                self._stop.wait(FEATURE_RETRY_DELAY)
 
     # ---------------------------------------------------------------- training
     def train_step(self) -> StepStats | None:
@@ -258,19 +318,26 @@ class LerfEngine:
         with self.model_lock:
             try:
                 stats = self.trainer.step(frames)
-            except torch.OutOfMemoryError:
-                self._shrink_batch()
+            except torch.OutOfMemoryError as error:
+                self._shrink_batch(error)
                 return None
         self.last_stats = stats
         # Exponential moving average: a single slow step (a query held the lock) is noise.
         self._rays_per_second = 0.9 * self._rays_per_second + 0.1 * stats.rays_per_second
         return stats
 
-    def _shrink_batch(self) -> None:
+    def _shrink_batch(self, error: BaseException | None = None) -> None:
         trainer_config = self.config.trainer
-        trainer_config.rays_per_batch = max(256, trainer_config.rays_per_batch // 2)
-        self.error = f"out of memory; rays per batch reduced to {trainer_config.rays_per_batch}"
-        LOG.warning(self.error)
+        before = trainer_config.rays_per_batch
+        # Never grows the batch (the floor used to be 256, above small configured batches).
+        trainer_config.rays_per_batch = max(min(before, MIN_RAYS_PER_BATCH), before // 2)
+        if trainer_config.rays_per_batch < before:
+            self.error = (
+                f"out of memory; rays per batch reduced {before} -> {trainer_config.rays_per_batch}"
+            )
+        else:
+            self.error = f"out of memory at the smallest batch ({before} rays); retrying"
+        LOG.warning("%s (%s)", self.error, " ".join(str(error).split())[:200])
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
@@ -294,7 +361,9 @@ class LerfEngine:
             return
         self._stop.clear()
         for target, name in ((self._feature_worker, "features"), (self._train_loop, "training")):
-            thread = threading.Thread(target=target, name=f"lerf-{name}", daemon=True)
+            thread = threading.Thread(
+                target=self._guarded, args=(target, name), name=f"lerf-{name}", daemon=True
+            )
             thread.start()
             self._threads.append(thread)
 
@@ -315,6 +384,8 @@ class LerfEngine:
             self.trainer = None
             self._candidates = None
             self.last_stats = None
+            self.skipped_features.clear()
+            self._feature_failures.clear()
             while not self._feature_queue.empty():
                 self._feature_queue.get_nowait()
 
@@ -329,11 +400,11 @@ class LerfEngine:
         with_features = sum(f.has_features for f in frames)
         if not frames:
             return "not ready: no keyframes received yet"
-        if with_features < min(trainer_config.ready_keyframes, len(frames)):
-            return (
-                f"not ready: language features for {with_features}/"
-                f"{min(trainer_config.ready_keyframes, len(frames))} keyframes"
-            )
+        # Keyframes whose features were given up on cannot hold readiness back for ever.
+        eligible = sum(f.id not in self.skipped_features for f in frames)
+        needed = min(trainer_config.ready_keyframes, eligible)
+        if with_features < needed or with_features == 0:
+            return f"not ready: language features for {with_features}/{max(needed, 1)} keyframes"
         if self.step < trainer_config.ready_steps:
             return f"not ready: trained {self.step}/{trainer_config.ready_steps} steps"
         return None
@@ -366,8 +437,11 @@ class LerfEngine:
             rgb_loss=stats.rgb_loss if stats else 0.0,
             clip_loss=stats.clip_loss if stats else 0.0,
             dino_loss=stats.dino_loss if stats else 0.0,
-            message=reason or self.error,
+            message=f"{reason} (last error: {self.error})"
+            if reason and self.error
+            else reason or self.error,
             drop_reasons=dict(self.drops),
+            error=self.error,
         )
 
     # ------------------------------------------------------------------- query
@@ -528,6 +602,8 @@ class LerfEngine:
             self.frame_id = frame_id
             self.keyframes.clear()
             self.selector.reset()
+            self.skipped_features.clear()
+            self._feature_failures.clear()
             for keyframe in keyframes:
                 self.keyframes.add(keyframe)
                 evicted = self.selector.commit(keyframe.id, keyframe.c2w, keyframe.stamp)

@@ -36,6 +36,11 @@ from lerf_ros.srv import GetTargets, Query
 TIME_JUMP_BACK = 2.0
 """Seconds: a stamp this far behind the last one is a clock reset, not a late frame."""
 
+MAX_STAMP_AHEAD = 3600.0
+"""Seconds ahead of this machine's clock beyond which an image's stamp is a broken clock; the
+same bound as ``lerf_ros.engine.MAX_STAMP_AHEAD`` (not imported here: the engine module loads
+torch, which the node does off the executor, in ``_build_engine``)."""
+
 SERVICE_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
 """Query services: requests wait in this queue while one is being answered (the default
 depth of 10 would drop requests from an 11th concurrent client)."""
@@ -258,6 +263,11 @@ class LerfTrainerNode(Node):
             self._drop("bad image", str(error))
             return
         stamp = conv.stamp_to_seconds(msg.header.stamp)
+        if stamp - time.time() > MAX_STAMP_AHEAD:
+            # Before it becomes last_stamp: one such frame would make every later one look
+            # like a clock reset.
+            self._drop("stamp in the future", f"{stamp - time.time():.0f} s ahead")
+            return
         if camera.last_stamp is not None and stamp <= camera.last_stamp:
             if camera.last_stamp - stamp > TIME_JUMP_BACK:
                 # A clock reset (bag loop, simulator restart): follow it instead of dropping
@@ -275,6 +285,9 @@ class LerfTrainerNode(Node):
             return
         if self.tf_buffer is not None and not camera.tf_frame:
             camera.tf_frame = msg.header.frame_id
+        if len(camera.pending) == camera.pending.maxlen:  # a burst without poses
+            camera.pending.popleft()
+            self._drop("too many images waiting for poses")
         camera.pending.append((stamp, rgb, camera.intrinsics, time.monotonic()))
         self._match_pending()
 

@@ -70,40 +70,12 @@ def shade(scene: Scene, normals: np.ndarray, directions: np.ndarray, albedo: np.
     return albedo * (scene.ambient + (1.0 - scene.ambient) * diffuse)[:, None]
 
 
-def surface_texture(labels: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Brightness factor (about 0.7-1.0) of floor, wall and table points: tiles, plaster and
-    wood grain.
-
-    Real rooms are textured; perfectly uniform walls leave a radiance field free to put their
-    colour anywhere along a ray (fog in front of the cameras). Only the brightness varies, so
-    each surface keeps its hue (the colour-keyed test encoders read hue), and the grey floor
-    stays darker than the white wall.
-    """
-    x, y, z = points[:, 0], points[:, 1], points[:, 2]
-    tau = 2.0 * np.pi
-    factor = np.ones(len(points))
-    floor = labels == BACKGROUND_LABELS.index("floor")
-    tiles = np.sign(np.sin(tau * x[floor] / 0.6) * np.sin(tau * y[floor] / 0.6))
-    factor[floor] = 0.86 + 0.08 * tiles + 0.05 * np.sin(tau * (3.1 * x[floor] + 1.7 * y[floor]))
-    wall = labels == BACKGROUND_LABELS.index("wall")
-    along = x[wall] + y[wall]
-    factor[wall] = 0.87 + 0.07 * np.sin(tau * z[wall] / 0.35) * np.sin(tau * along / 0.45)
-    factor[wall] += 0.05 * np.sin(tau * (2.3 * along - 1.3 * z[wall]))
-    table = labels == BACKGROUND_LABELS.index("table")
-    grain = x[table] * 9.0 + 0.4 * np.sin(tau * 1.5 * y[table]) + 2.0 * z[table]
-    factor[table] = 0.87 + 0.1 * np.sin(tau * grain)
-    return factor
-
-
 def _trace_pixels(scene, intrinsics, c2w, u, v):
     # numpy throughout: the same camera model as lerf_ros.cameras.rays, without torch's
     # per-op overhead on small CPU arrays.
     directions = camera_directions(intrinsics, u, v) @ c2w[:3, :3].T
     origins = np.broadcast_to(c2w[:3, 3], directions.shape)
     distance, normals, albedo, instance, background = trace(scene, origins, directions)
-    textured = np.flatnonzero((background >= 0) & np.isfinite(distance))
-    hits = origins[textured] + directions[textured] * distance[textured, None]
-    albedo[textured] *= surface_texture(background[textured], hits)[:, None]
     rgb = np.where(
         np.isfinite(distance)[:, None], shade(scene, normals, directions, albedo), MISS_RGB
     )
