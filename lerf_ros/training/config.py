@@ -145,25 +145,14 @@ class LerfConfig:
     def cpu(cls) -> LerfConfig:
         """A small model for two CPU cores: tests, the demo and CPU robots."""
         contraction = ContractionConfig()
-        # Geometry within a few hundred steps of 512 rays: a coarse grid (8 levels up to 128)
-        # generalises across views, and a low initial density (0.1/m rather than 1/m) lets
-        # rays reach the far surfaces before the first samples soak up their weight. Measured
-        # on the synthetic room after 400 steps: held-out PSNR 21.8-24.3 dB and median depth
-        # error on the table and objects 0.09-0.15 m, against 18.7-21.9 dB and 0.35-0.56 m with
-        # 12 levels up to 512 and density 1/m, which parked each view's colours 0.3-0.8 m in
-        # front of its camera. (0.01/m was worse: 19-20 dB.)
-        proposals = proposal_field_configs(contraction, max_resolutions=(64, 128))
-        for proposal in proposals:
-            proposal.average_init_density = 0.1
         return cls(
             nerf=NerfFieldConfig(
-                grid=HashGridConfig(num_levels=8, log2_hashmap_size=17, max_resolution=128),
+                grid=HashGridConfig(num_levels=12, log2_hashmap_size=17, max_resolution=512),
                 hidden_dim=32,
                 hidden_dim_color=32,
                 sh_degree=3,
-                average_init_density=0.1,
             ),
-            proposals=proposals,
+            proposals=proposal_field_configs(contraction, max_resolutions=(64, 128)),
             sampler=ProposalSamplerConfig(
                 num_proposal_samples_per_ray=(64, 32),
                 num_nerf_samples_per_ray=24,

@@ -19,7 +19,7 @@ def trainer(tmp_path):
 def test_query_before_any_frame_answers_not_ready(trainer):
     with TrainerClient("/lerf_trainer_empty") as client:
         assert client.wait_for_services(timeout=30), trainer.log()
-        response = client.query("red ball", timeout=30)
+        response = client.query("red ball", timeout=120)
         assert isinstance(response, Query.Response)
         assert response.success is False
         assert "not ready" in response.message
