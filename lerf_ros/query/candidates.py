@@ -60,13 +60,9 @@ def project(points: np.ndarray, intrinsics: Intrinsics, c2w: np.ndarray):
     return u, v, z
 
 
-def count_views(
-    points: np.ndarray,
-    views: list[DepthView],
-    relative_tolerance: float = 0.05,
-    absolute_tolerance: float = 0.03,
-) -> np.ndarray:
-    """Number of depth views in which each point is visible (not occluded)."""
+def _count_in_views(points: np.ndarray, views: list[DepthView], test) -> np.ndarray:
+    """For each point, the number of views whose frustum holds it and where
+    ``test(z, surface)`` holds (z: the point's depth, surface: the view's depth at its pixel)."""
     counts = np.zeros(len(points), dtype=np.int32)
     for view in views:
         u, v, z = project(points, view.intrinsics, view.c2w)
@@ -74,9 +70,22 @@ def count_views(
         inside = (z > 1e-3) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
         idx = np.flatnonzero(inside)
         surface = view.depth[v[idx].astype(np.int64), u[idx].astype(np.int64)]
-        visible = z[idx] <= surface * (1.0 + relative_tolerance) + absolute_tolerance
-        counts[idx[visible]] += 1
+        counts[idx[test(z[idx], surface)]] += 1
     return counts
+
+
+def count_views(
+    points: np.ndarray,
+    views: list[DepthView],
+    relative_tolerance: float = 0.05,
+    absolute_tolerance: float = 0.03,
+) -> np.ndarray:
+    """Number of depth views in which each point is visible (not occluded)."""
+    return _count_in_views(
+        points,
+        views,
+        lambda z, surface: z <= surface * (1.0 + relative_tolerance) + absolute_tolerance,
+    )
 
 
 def count_free_views(
@@ -86,16 +95,9 @@ def count_free_views(
     surface by more than ``margin`` (5 % of the depth at least), so that view's rays crossed it
     and found it empty. Space carving from the median depth ignores soft, semi-transparent
     density (fog) that a density threshold alone would call solid."""
-    counts = np.zeros(len(points), dtype=np.int32)
-    for view in views:
-        u, v, z = project(points, view.intrinsics, view.c2w)
-        h, w = view.depth.shape
-        inside = (z > 1e-3) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
-        idx = np.flatnonzero(inside)
-        surface = view.depth[v[idx].astype(np.int64), u[idx].astype(np.int64)]
-        free = z[idx] < surface - np.maximum(margin, 0.05 * surface)
-        counts[idx[free]] += 1
-    return counts
+    return _count_in_views(
+        points, views, lambda z, surface: z < surface - np.maximum(margin, 0.05 * surface)
+    )
 
 
 def voxel_downsample(points: np.ndarray, voxel: float, *arrays: np.ndarray):
