@@ -8,7 +8,7 @@ features of every new keyframe (so each one goes through the cache), a training 
 ``train_every`` frames. Every image gets a little pixel noise, so no two share cache entries.
 
 Not in the default run (minutes): ``--only memory_stream`` or ``--full``; or directly:
-``python -m benchmarks.memory_stream [FRAMES]``.
+``python -m benchmarks.memory_stream [FRAMES [KEYFRAME_EVERY]]``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ SAMPLE_EVERY = 500
 MAX_KEYFRAMES = 40
 CACHE_BYTES = 64 << 20
 MEMORY_BYTES = 16 << 20
+KEYFRAME_EVERY = 5
+"""The camera moves to a new pose (a new keyframe) every this many frames: 2,000 keyframes in
+10,000 frames. Each keyframe's features cost ~0.3 s here; ``python -m benchmarks.memory_stream
+2000 1`` streams a keyframe in every frame (the stress case)."""
 
 
 def rss_mb() -> float:
@@ -47,8 +51,12 @@ def disk_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
 
 
-def stream(frames: int = 10_000, train_every: int = 50, device: str = "cpu") -> list[dict]:
-    """Stream ``frames`` frames; returns one sample per SAMPLE_EVERY frames (and the last)."""
+def stream(
+    frames: int = 10_000, train_every: int = 50, device: str = "cpu", keyframe_every: int = 1
+) -> list[dict]:
+    """Stream ``frames`` frames; returns one sample per SAMPLE_EVERY frames (and the last).
+    The camera moves to the next orbit pose every ``keyframe_every`` frames and holds still in
+    between (those frames are received, checked and not kept, as from a camera at rest)."""
     from lerf_ros.cameras.intrinsics import Intrinsics
     from lerf_ros.data.synthetic.presets import default_scene
     from lerf_ros.data.synthetic.render import render_view
@@ -87,6 +95,7 @@ def stream(frames: int = 10_000, train_every: int = 50, device: str = "cpu") -> 
             "with_features": status.keyframes_with_features,
             "step": status.step,
             "dropped": status.frames_dropped,
+            "received": status.frames_received,
         }
         samples.append(row)
         print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
@@ -95,8 +104,9 @@ def stream(frames: int = 10_000, train_every: int = 50, device: str = "cpu") -> 
     try:
         for index in range(frames):
             noise = rng.integers(-2, 3, images[0].shape)
-            image = np.clip(images[index % ORBIT_VIEWS] + noise, 0, 255).astype(np.uint8)
-            engine.add_frame(image, intrinsics, poses[index % ORBIT_VIEWS], index * 0.1)
+            pose_index = (index // keyframe_every) % ORBIT_VIEWS
+            image = np.clip(images[pose_index] + noise, 0, 255).astype(np.uint8)
+            engine.add_frame(image, intrinsics, poses[pose_index], index * 0.1)
             engine.compute_pending_features()
             if (index + 1) % train_every == 0:
                 engine.train_step()
@@ -109,13 +119,14 @@ def stream(frames: int = 10_000, train_every: int = 50, device: str = "cpu") -> 
 
 def memory_stream_rows(options: Options) -> list[Row]:
     frames = options.pick(1000, 10_000)
-    samples = stream(frames, device=str(options.device))
+    samples = stream(frames, device=str(options.device), keyframe_every=KEYFRAME_EVERY)
     device = options.device_label()
     first, last = samples[1] if len(samples) > 1 else samples[0], samples[-1]
     peak_rss = max(s["rss_mb"] for s in samples)
     peak_disk = max(s["disk_cache_mb"] for s in samples)
     note = (
-        f"{frames} frames {WIDTH}x{HEIGHT}, max_keyframes {MAX_KEYFRAMES}, feature cache "
+        f"{frames} frames {WIDTH}x{HEIGHT}, a new pose every {KEYFRAME_EVERY} frames, "
+        f"max_keyframes {MAX_KEYFRAMES}, feature cache "
         f"{CACHE_BYTES >> 20} MiB disk / {MEMORY_BYTES >> 20} MiB memory"
     )
     curve = {str(s["frames"]): [s["rss_mb"], s["disk_cache_mb"]] for s in samples}
@@ -129,4 +140,7 @@ def memory_stream_rows(options: Options) -> list[Row]:
 
 
 if __name__ == "__main__":
-    stream(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
+    stream(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 10_000,
+        keyframe_every=int(sys.argv[2]) if len(sys.argv) > 2 else KEYFRAME_EVERY,
+    )

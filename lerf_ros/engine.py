@@ -91,6 +91,9 @@ FEATURE_RETRY_DELAY = 0.5
 MIN_RAYS_PER_BATCH = 32
 """Out-of-memory halving stops here (or at the configured batch, if that is smaller)."""
 
+NO_SURFACE = "not ready: the field has no surface seen by enough views yet"
+"""Why a trained field cannot answer yet: no rendered surface point passed the view count."""
+
 
 def validate_frame(image: np.ndarray, intrinsics: Intrinsics, c2w: np.ndarray) -> np.ndarray:
     """Raise ValueError naming the problem; returns the pose as float64 4x4."""
@@ -407,6 +410,10 @@ class LerfEngine:
             return f"not ready: language features for {with_features}/{max(needed, 1)} keyframes"
         if self.step < trainer_config.ready_steps:
             return f"not ready: trained {self.step}/{trainer_config.ready_steps} steps"
+        cached = self._candidates
+        if cached is not None and len(cached[0]) == 0:
+            # The last look found no surface; the next query looks again (never cached empty).
+            return NO_SURFACE
         return None
 
     @property
@@ -449,7 +456,11 @@ class LerfEngine:
         """Surface candidates and their language features (cached; call under the lock)."""
         assert self.trainer is not None
         cached = self._candidates
-        stale = cached is None or self.step - cached[0].step >= self.config.query.refresh_steps
+        stale = (
+            cached is None
+            or len(cached[0]) == 0  # an empty field early in training fills in within steps
+            or self.step - cached[0].step >= self.config.query.refresh_steps
+        )
         if stale:
             frames = self.keyframes.snapshot()
             candidates, views = compute_candidates(
@@ -489,7 +500,7 @@ class LerfEngine:
             text, self.config.query, negatives, scale, max_results, min_relevancy, return_cloud
         )
         reason = self.not_ready_reason()
-        if reason is not None:
+        if reason is not None and reason != NO_SURFACE:
             raise NotReadyError(reason)
         with self.model_lock:
             assert self.trainer is not None
@@ -497,7 +508,7 @@ class LerfEngine:
             candidates, _, features = self.candidates()
             prepared = time.perf_counter() - started
             if len(candidates) == 0:
-                raise NotReadyError("not ready: the field has no surface seen by enough views")
+                raise NotReadyError(NO_SURFACE)
             result = run_query(
                 self.trainer.model,
                 self.texts,
@@ -530,17 +541,19 @@ class LerfEngine:
             intrinsics = intrinsics.scaled(width / intrinsics.width)
         if request.scale is None:
             request.scale = self.query(text, negatives or []).selected_scale
-        with self.model_lock:
-            return relevancy_image(
-                self.trainer.model,
-                self.texts,
-                intrinsics,
-                frame.c2w,
-                request.text,
-                request.scale,
-                request.negatives,
-                self.device,
-            )
+        # The picture renders block by block, each under the model lock (queries and training
+        # steps go on in between, the weights may move by a step or two across the picture).
+        return relevancy_image(
+            self.trainer.model,
+            self.texts,
+            intrinsics,
+            frame.c2w,
+            request.text,
+            request.scale,
+            request.negatives,
+            self.device,
+            lock=self.model_lock,
+        )
 
     # ------------------------------------------------------------ checkpoints
     def save(self, path: str | Path) -> Path:

@@ -7,7 +7,9 @@ scale-conditioned head, on a subsample; the best scale scores all candidates.
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +23,10 @@ from lerf_ros.query.relevancy import CANONICAL_NEGATIVES, best_scale, relevancy
 from lerf_ros.query.request import QueryRequest
 from lerf_ros.training.config import QueryConfig
 from lerf_ros.training.model import LerfModel
+
+HEATMAP_BLOCK_RAYS = 2048
+"""Rays rendered per model-lock hold by :func:`relevancy_image` (~0.1-0.3 s on two CPU
+cores): a query waiting behind a heat map waits for one block, not the picture."""
 
 
 @dataclass
@@ -47,16 +53,20 @@ class TextEmbeddings:
         self.encoder = encoder
         self.cache: dict[str, torch.Tensor] = {}
         self.max_entries = max_entries
+        # Queries and heat maps ask from several threads; a clear() between another thread's
+        # update and lookup would lose its entries.
+        self._lock = threading.Lock()
 
     def __call__(self, texts: list[str]) -> torch.Tensor:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
-        if missing:
-            with torch.no_grad():
-                encoded = self.encoder.encode_text(missing).float().cpu()
-            if len(self.cache) + len(missing) > self.max_entries:
-                self.cache.clear()
-            self.cache.update(zip(missing, encoded, strict=True))
-        return torch.stack([self.cache[t] for t in texts])
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+            if missing:
+                with torch.no_grad():
+                    encoded = self.encoder.encode_text(missing).float().cpu()
+                if len(self.cache) + len(missing) > self.max_entries:
+                    self.cache.clear()
+                self.cache.update(zip(missing, encoded, strict=True))
+            return torch.stack([self.cache[t] for t in texts])
 
 
 @torch.no_grad()
@@ -203,24 +213,38 @@ def relevancy_image(
     scale: float,
     negatives: list[str] | None = None,
     device: torch.device | None = None,
+    lock: AbstractContextManager | None = None,
+    rays_per_block: int = HEATMAP_BLOCK_RAYS,
 ) -> dict[str, np.ndarray]:
     """Render a view: rgb [H,W,3], depth [H,W] and relevancy [H,W] of ``text`` at ``scale``.
 
     The language field is rendered at a fixed metric scale: each ray's scale-per-distance is
-    ``scale / depth`` so that the sample at the surface sees ``scale``.
+    ``scale / depth`` so that the sample at the surface sees ``scale``. The image renders in
+    blocks of rows, each under ``lock`` (the engine's model lock) if given, so that queries
+    and training steps run between blocks instead of waiting for the whole picture.
     """
     device = device or model.aabb.device
-    model.eval()
-    bundle = image_rays(intrinsics, c2w, device=device)
-    geometry = model.render_chunked(bundle.origins, bundle.directions)
-    distance = geometry["depth"][:, 0].clamp(min=1e-3)
-    out = model.render_clip_chunked(bundle.origins, bundle.directions, scale / distance)
+    lock = lock if lock is not None else nullcontext()
     embeddings = texts([text, *CANONICAL_NEGATIVES, *(negatives or [])]).to(device)
-    score = relevancy(out["clip"], embeddings[0], embeddings[1:])
+    bundle = image_rays(intrinsics, c2w, device=device)
     h, w = intrinsics.height, intrinsics.width
+    rows = max(1, rays_per_block // w)
+    blocks: dict[str, list[torch.Tensor]] = {"rgb": [], "depth": [], "acc": [], "rel": []}
+    for top in range(0, h, rows):
+        origins = bundle.origins[top * w : (top + rows) * w]
+        directions = bundle.directions[top * w : (top + rows) * w]
+        with lock:
+            model.eval()
+            geometry = model.render_chunked(origins, directions)
+            distance = geometry["depth"][:, 0].clamp(min=1e-3)
+            out = model.render_clip_chunked(origins, directions, scale / distance)
+        blocks["rgb"].append(out["rgb"])
+        blocks["depth"].append(out["depth"])
+        blocks["acc"].append(out["accumulation"])
+        blocks["rel"].append(relevancy(out["clip"], embeddings[0], embeddings[1:]))
     return {
-        "rgb": out["rgb"].view(h, w, 3).clamp(0, 1).cpu().numpy(),
-        "depth": out["depth"].view(h, w).cpu().numpy(),
-        "accumulation": out["accumulation"].view(h, w).cpu().numpy(),
-        "relevancy": score.view(h, w).cpu().numpy(),
+        "rgb": torch.cat(blocks["rgb"]).view(h, w, 3).clamp(0, 1).cpu().numpy(),
+        "depth": torch.cat(blocks["depth"]).view(h, w).cpu().numpy(),
+        "accumulation": torch.cat(blocks["acc"]).view(h, w).cpu().numpy(),
+        "relevancy": torch.cat(blocks["rel"]).view(h, w).cpu().numpy(),
     }

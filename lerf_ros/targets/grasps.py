@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lerf_ros.cameras.conventions import matrix_to_quaternion
+from lerf_ros.cameras.conventions import matrix_to_quaternion, quaternion_to_matrix
 from lerf_ros.targets.config import GraspConfig
 from lerf_ros.targets.geometry import Occupancy, outward_normals, segment_samples
 
@@ -170,12 +170,15 @@ def plan_grasps(
     return grasps[: config.max_per_peak]
 
 
-def gripper_segments(grasp: Grasp, finger_length: float = 0.05, clearance: float = 0.01):
+def gripper_segments(grasp, finger_length: float = 0.05, clearance: float = 0.01) -> np.ndarray:
     """Line segments ``[4, 2, 3]`` drawing the open gripper at ``grasp``: two fingers, the
-    palm joining them and the wrist behind it (for RViz markers and pictures)."""
-    half = 0.5 * grasp.width + clearance
-    x, y = grasp.approach, grasp.closing
-    tip = grasp.position
+    palm joining them and the wrist behind it (for RViz markers and pictures). Takes anything
+    with ``position``, ``quaternion`` (the pose convention above) and optionally ``width``, so
+    it also draws grasps that came back over a service."""
+    rotation = quaternion_to_matrix(*np.asarray(grasp.quaternion, dtype=np.float64))
+    x, y = rotation[:, 0], rotation[:, 1]
+    half = 0.5 * float(getattr(grasp, "width", 0.06)) + clearance
+    tip = np.asarray(grasp.position, dtype=np.float64)
     palm = tip - x * finger_length
     wrist = palm - x * finger_length
     return np.array(

@@ -23,6 +23,7 @@ from mpl_toolkits.mplot3d import proj3d
 
 from lerf_ros.cameras.conventions import quaternion_to_matrix
 from lerf_ros.query.heatmap import RANGE
+from lerf_ros.targets.grasps import gripper_segments
 from lerf_ros.visualize import slug
 
 CMAP = "viridis"
@@ -160,26 +161,6 @@ def point_colours(answer: Answer3D) -> tuple[np.ndarray, np.ndarray]:
 # ----------------------------------------------------------------------------- geometry
 def _rotation(quaternion) -> np.ndarray:
     return quaternion_to_matrix(*np.asarray(quaternion, dtype=np.float64))
-
-
-def gripper_segments(grasp, finger: float = 0.05, clearance: float = 0.01) -> np.ndarray:
-    """[4, 2, 3] line segments of an open parallel-jaw gripper at ``grasp``: two fingers (tips
-    at the grasp position, on either side along +y), the palm joining them, the wrist behind
-    it along -x (the gripper approaches along +x)."""
-    rotation = _rotation(grasp.quaternion)
-    x, y = rotation[:, 0], rotation[:, 1]
-    half = 0.5 * float(getattr(grasp, "width", 0.06)) + clearance
-    tip = np.asarray(grasp.position, dtype=np.float64)
-    palm = tip - x * finger
-    wrist = palm - x * finger
-    return np.array(
-        [
-            [tip + y * half, palm + y * half],
-            [tip - y * half, palm - y * half],
-            [palm + y * half, palm - y * half],
-            [palm, wrist],
-        ]
-    )
 
 
 def goal_heading(goal) -> np.ndarray:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from lerf_ros.ros.bringup import start_trainer
+from lerf_ros.ros.bringup import REPO_CONFIG, start_trainer
 from lerf_ros.ros.client import TrainerClient
 from lerf_ros.srv import Query
 
 
 @pytest.fixture
 def trainer(tmp_path):
-    node = start_trainer(node_name="lerf_trainer_empty", log_path=tmp_path / "node.log")
+    # The download-free encoders: with the default OpenCLIP weights missing offline, the node
+    # would answer "engine failed to start" instead (test_node_faults covers that).
+    node = start_trainer(
+        REPO_CONFIG.parent / "demo.yaml",
+        node_name="lerf_trainer_empty",
+        log_path=tmp_path / "node.log",
+    )
     yield node
     node.stop()
 

@@ -12,6 +12,7 @@ from matplotlib.text import Annotation
 from picture_helpers import BALL, BOX, object_box, png_pixels, viridis_distance
 from picture_helpers import near as pixels_near
 
+from lerf_ros.targets.grasps import gripper_segments
 from lerf_ros.visualize.snapshot import (
     DPI,
     FIGSIZE,
@@ -19,7 +20,6 @@ from lerf_ros.visualize.snapshot import (
     GRIPPER_COLOUR,
     VIEWPOINTS,
     goal_heading,
-    gripper_segments,
     project,
     save_figure,
     save_snapshots,
@@ -121,7 +121,7 @@ def test_gripper_and_goal_arrow_are_drawn_where_the_targets_are(toy_answer, tmp_
 
 def test_gripper_geometry_follows_the_pose_convention(toy_answer):
     grasp = toy_answer.grasps[0]  # approach straight down (+x = -z), fingers close along +x
-    finger_a, finger_b, palm, wrist = gripper_segments(grasp, finger=0.05, clearance=0.01)
+    finger_a, finger_b, palm, wrist = gripper_segments(grasp, finger_length=0.05, clearance=0.01)
     np.testing.assert_allclose(finger_a[0], grasp.position + np.array([0.06, 0, 0]), atol=1e-9)
     np.testing.assert_allclose(finger_b[0], grasp.position - np.array([0.06, 0, 0]), atol=1e-9)
     np.testing.assert_allclose(finger_a[1] - finger_a[0], [0, 0, 0.05], atol=1e-9)
