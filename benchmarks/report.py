@@ -108,3 +108,30 @@ def write_markdown(
     lines += ["", "## Method", "", *METHOD]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
+
+
+ON_REQUEST_TITLE = "## On-request run: "
+
+
+def write_on_request_section(
+    path: Path, rows: list[Row], machine: dict[str, str], run: dict[str, str], groups: list[str]
+) -> None:
+    """Put a run of on-request groups only (load, memory_stream: minutes to an hour) into the
+    existing file as its own section, replacing that section from an earlier run of the same
+    groups, so the regular tables are kept. A full run rewrites the whole file."""
+    title = ON_REQUEST_TITLE + ", ".join(groups)
+    lines = [title, "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {_cell(v)} |" for k, v in {**machine, **run}.items()]
+    lines += ["", *table(rows), ""]
+    text = path.read_text() if path.exists() else ""
+    kept: list[str] = []
+    skipping = False
+    for line in text.splitlines():
+        if line.startswith("## "):
+            skipping = line == title
+        if not skipping:
+            kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([*kept, "", *lines]))

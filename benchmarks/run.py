@@ -26,7 +26,7 @@ from benchmarks.memory_stream import memory_stream_rows
 from benchmarks.pyramid import pyramid_rows
 from benchmarks.quality import quality_rows
 from benchmarks.query import query_rows
-from benchmarks.report import console, write_markdown
+from benchmarks.report import console, write_markdown, write_on_request_section
 from benchmarks.training import hash_grid_rows, nerf_rows, precision_rows
 
 GROUPS: dict[str, list[Callable[[Options], list[Row]]]] = {
@@ -111,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             else "best-of-N timings after warm-up"
         ),
     }
-    write_markdown(args.out, rows, options, machine_info(options.device), run, list(GROUPS))
+    if set(args.groups) <= ON_REQUEST:
+        write_on_request_section(args.out, rows, machine_info(options.device), run, args.groups)
+    else:
+        write_markdown(args.out, rows, options, machine_info(options.device), run, list(GROUPS))
     print(f"\nwrote {args.out}")
     return 0
 
