@@ -89,8 +89,30 @@ def start_cli(args: list[str], log_path: Path | None = None, env: dict | None = 
     return _spawn([sys.executable, "-m", "lerf_ros.cli.main", *args], log_path, args[0], env)
 
 
+_DIE_WITH_PARENT = """
+import ctypes, os, signal, sys
+ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG, kept over exec
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(1)  # the parent died before prctl took effect
+os.execvp(sys.argv[2], sys.argv[2:])
+"""
+
+
+def die_with_parent(cmd: list[str]) -> list[str]:
+    """``cmd`` wrapped so that on Linux the child gets SIGINT (a node autosaves on it) when the
+    process that started it dies, even by SIGKILL or ``os._exit`` (e.g. pytest-timeout):
+    before, such a death left nodes training and competing for the cores. Linux delivers the
+    signal when the *thread* that started the child exits, so start nodes from a thread that
+    lives as long as they should (the main thread, in the demo and the tests)."""
+    if not sys.platform.startswith("linux"):
+        return cmd
+    return [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *cmd]
+
+
 def _spawn(cmd: list[str], log_path: Path | None, name: str, env: dict | None) -> NodeProcess:
     from lerf_ros.ros.dds import dds_environment
+
+    cmd = die_with_parent(cmd)
 
     # Spinning OpenMP workers starve the other processes of a small machine (measured ~5x
     # slower training steps on 2 shared cores); passive waiting costs nothing when alone.
