@@ -410,10 +410,9 @@ class LerfEngine:
             return f"not ready: language features for {with_features}/{max(needed, 1)} keyframes"
         if self.step < trainer_config.ready_steps:
             return f"not ready: trained {self.step}/{trainer_config.ready_steps} steps"
-        cached = self._candidates
-        if cached is not None and len(cached[0]) == 0:
-            # The last look found no surface; the next query looks again (never cached empty).
-            return NO_SURFACE
+        # A trained field may still show no surface seen by enough views: the query says so
+        # (NO_SURFACE) and the next one looks again. Not part of readiness, which nothing but
+        # a query would ever re-check.
         return None
 
     @property
@@ -500,7 +499,7 @@ class LerfEngine:
             text, self.config.query, negatives, scale, max_results, min_relevancy, return_cloud
         )
         reason = self.not_ready_reason()
-        if reason is not None and reason != NO_SURFACE:
+        if reason is not None:
             raise NotReadyError(reason)
         with self.model_lock:
             assert self.trainer is not None

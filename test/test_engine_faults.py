@@ -18,6 +18,7 @@ from lerf_ros.data.synthetic.render import render_view
 from lerf_ros.data.synthetic.trajectory import orbit
 from lerf_ros.engine import FEATURE_ATTEMPTS, MAX_STAMP_AHEAD, LerfEngine, NotReadyError
 from lerf_ros.features.encoders.registry import load_dense_encoder
+from lerf_ros.query.candidates import Candidates
 
 W, H = 32, 24
 INTRINSICS = Intrinsics.from_fov(W, H, math.radians(60.0))
@@ -246,3 +247,26 @@ def test_a_burst_of_thousands_of_frames_keeps_memory_bounded_and_training_going(
         assert engine.ready and answered(engine, "red ball").peaks is not None
     finally:
         engine.stop()
+
+
+def test_a_field_without_surface_is_looked_at_again_by_the_next_query(views):
+    # Before: an empty candidate set was cached for refresh_steps (200) steps, so a query asked
+    # too early made every query of the next 200 steps answer "no surface".
+    engine = make_engine()
+    engine.config.query.min_views = 1
+    for index, (image, pose) in enumerate(views[:4]):
+        engine.add_frame(image, INTRINSICS, pose, float(index), force=True)
+    engine.compute_pending_features()
+    for _ in range(10):
+        engine.train_step()
+    empty = Candidates(
+        np.zeros((0, 3), np.float32),
+        np.zeros((0, 3), np.float32),
+        np.zeros(0, np.int32),
+        engine.step,
+    )
+    with engine.model_lock:
+        engine._candidates = (empty, [], torch.zeros(0, 1))  # what an early query left behind
+        candidates, _, _ = engine.candidates()
+    assert len(candidates) > 0 and candidates.step == engine.step
+    assert engine.query("red ball").peaks is not None
