@@ -106,8 +106,27 @@ def write_markdown(
     lines += [f"- {r.group} / {r.name}: {r.value_text()}" for r in missing]
     lines += [f"- {item}" for item in mode_skips(options)]
     lines += ["", "## Method", "", *METHOD]
+    ran = {r.group for r in rows}
+    for title, section in on_request_sections(path).items():
+        if not set(title[len(ON_REQUEST_TITLE) :].split(", ")) <= ran:  # not superseded
+            lines += ["", *section]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
+
+
+def on_request_sections(path: Path) -> dict[str, list[str]]:
+    """The on-request sections of an existing file (title -> lines), kept by a regular run."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in path.read_text().splitlines() if path.exists() else []:
+        if line.startswith("## "):
+            current = sections.setdefault(line, []) if line.startswith(ON_REQUEST_TITLE) else None
+        if current is not None:
+            current.append(line)
+    for section in sections.values():
+        while section and not section[-1].strip():
+            section.pop()
+    return sections
 
 
 ON_REQUEST_TITLE = "## On-request run: "
