@@ -32,17 +32,3 @@ def test_capacity_bounds_memory():
     for i in range(100):
         buffer.add(float(i), translation(i))
     assert len(buffer.stamps) == 10 and buffer.stamps[0] == 90.0
-
-
-def test_passed_once_a_pose_beyond_the_slop_is_held():
-    buffer = PoseBuffer(slop=0.05)
-    assert not buffer.passed(1.0)  # nothing yet: a pose may still come
-    buffer.add(0.9, np.eye(4))
-    assert not buffer.passed(1.0)  # the stream has not reached the stamp
-    buffer.add(1.04, np.eye(4))
-    assert not buffer.passed(1.0)  # within the slop: lookup can still use it
-    buffer.add(1.2, np.eye(4))
-    assert buffer.passed(1.0)  # gone past: no pose for 1.0 is still coming
-    buffer.add(1e9, np.eye(4))  # one stray stamp far ahead...
-    buffer.add(1.3, np.eye(4))  # ...then the stream goes on
-    assert not buffer.passed(2.0)  # the stream (arrival order) has not reached 2.0
