@@ -25,6 +25,8 @@ kerrj/lerf (see the project's LERF reference notes); the training reference is d
 4096 rays x 30k steps / 45 min on an A100 ≈ 45k rays/s for the *whole* LERF step.
 """
 
+ON_REQUEST_TITLE = "## On-request run: "
+"""Sections of runs of on-request groups only; they follow the regular part of the file."""
 
 METHOD = [
     "- Timings are the best of N runs after a warm-up unless a row says mean or p50; CPU rows"
@@ -129,9 +131,6 @@ def on_request_sections(path: Path) -> dict[str, list[str]]:
     return sections
 
 
-ON_REQUEST_TITLE = "## On-request run: "
-
-
 def write_on_request_section(
     path: Path, rows: list[Row], machine: dict[str, str], run: dict[str, str], groups: list[str]
 ) -> None:
@@ -141,16 +140,12 @@ def write_on_request_section(
     title = ON_REQUEST_TITLE + ", ".join(groups)
     lines = [title, "", "| | |", "|---|---|"]
     lines += [f"| {k} | {_cell(v)} |" for k, v in {**machine, **run}.items()]
-    lines += ["", *table(rows), ""]
+    lines += ["", *table(rows)]
     text = path.read_text() if path.exists() else ""
-    kept: list[str] = []
-    skipping = False
-    for line in text.splitlines():
-        if line.startswith("## "):
-            skipping = line == title
-        if not skipping:
-            kept.append(line)
-    while kept and not kept[-1].strip():
-        kept.pop()
+    regular = text.split("\n" + ON_REQUEST_TITLE, 1)[0].rstrip("\n").splitlines()
+    sections = {**on_request_sections(path), title: lines}  # an earlier run's is replaced
+    out = [*regular]
+    for section in sections.values():
+        out += ["", *section]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join([*kept, "", *lines]))
+    path.write_text("\n".join(out) + "\n")

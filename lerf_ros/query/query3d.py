@@ -233,8 +233,7 @@ def relevancy_image(
     for top in range(0, h, rows):
         origins = bundle.origins[top * w : (top + rows) * w]
         directions = bundle.directions[top * w : (top + rows) * w]
-        with lock:
-            model.eval()
+        with lock:  # both renders switch to eval mode and restore the mode after
             geometry = model.render_chunked(origins, directions)
             distance = geometry["depth"][:, 0].clamp(min=1e-3)
             out = model.render_clip_chunked(origins, directions, scale / distance)
