@@ -23,5 +23,7 @@ class _TruncExp(torch.autograd.Function):
 
 
 def trunc_exp(x: torch.Tensor) -> torch.Tensor:
-    """``exp(x)`` with the gradient of ``exp(min(x, 15))``."""
-    return _TruncExp.apply(x)
+    """``exp(x)`` with the gradient of ``exp(min(x, 15))``, in fp32: under fp16 autocast
+    ``exp`` overflows from x = 11.1 and the inf density turns every weight of its ray into
+    NaN (lego training on a GPU hit a NaN loss at step 1129)."""
+    return _TruncExp.apply(x.float())

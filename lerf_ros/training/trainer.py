@@ -15,6 +15,10 @@ from lerf_ros.training.config import LerfConfig
 from lerf_ros.training.keyframe_store import Keyframe
 from lerf_ros.training.model import LerfModel
 
+MAX_NONFINITE_IN_A_ROW = 20
+"""Non-finite losses in a row after which a step raises ``FloatingPointError`` (skipped
+before that: one bad batch must not stop an online run)."""
+
 
 @dataclass
 class StepStats:
@@ -76,6 +80,9 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         self.generator = torch.Generator(device="cpu").manual_seed(config.trainer.seed)
         self.step_count = 0
+        self.skipped_steps = 0
+        """Steps whose loss was not finite (their update was skipped)."""
+        self.nonfinite_in_a_row = 0
 
     def learning_rate(self) -> float:
         c = self.config.trainer
@@ -83,75 +90,57 @@ class Trainer:
         return c.learning_rate * (c.final_learning_rate / c.learning_rate) ** progress
 
     def sample_batch(self, keyframes: list[Keyframe]):
-        """Random rays from up to ``frames_per_batch`` keyframes, with their targets."""
+        """Random rays from up to ``frames_per_batch`` keyframes, with their targets.
+
+        The random numbers are drawn on the CPU (reproducible) and moved to the device
+        once; per keyframe only gathers follow, so a GPU step waits for no host sync here.
+        """
         c = self.config.trainer
         count = min(len(keyframes), c.frames_per_batch)
         picks = torch.randperm(len(keyframes), generator=self.generator)[:count].tolist()
         frames = [keyframes[i] for i in picks]
         per_frame = max(1, c.rays_per_batch // count)
-        u_all, v_all, rgb, index, scale_per_distance, language, clip_t, dino_t = (
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-            [],
-        )
+        sizes = torch.tensor([f.image.shape[:2] for f in frames], dtype=torch.float64)
+        uniform = torch.rand(3, count, per_frame, generator=self.generator, dtype=torch.float64)
+        device = self.device
+        rows = (uniform[0] * sizes[:, :1]).long().to(device)  # [count, per_frame]
+        cols = (uniform[1] * sizes[:, 1:]).long().to(device)
+        positions = uniform[2].float().to(device)  # pyramid position of each ray
+        u, v = cols.float() + 0.5, rows.float() + 0.5
+        rgb, scale_per_distance, language, clip_t, dino_t = [], [], [], [], []
         for i, frame in enumerate(frames):
-            h, w = frame.image.shape[:2]
-            rows = torch.randint(0, h, (per_frame,), generator=self.generator)
-            cols = torch.randint(0, w, (per_frame,), generator=self.generator)
-            u = cols.float() + 0.5
-            v = rows.float() + 0.5
-            u_all.append(u)
-            v_all.append(v)
-            rgb.append(frame.image[rows.to(frame.image.device), cols.to(frame.image.device)])
-            index.append(torch.full((per_frame,), i, dtype=torch.long))
-            s = torch.rand(per_frame, generator=self.generator)
+            rgb.append(frame.image[rows[i], cols[i]])
+            h = frame.image.shape[0]
             if frame.pyramid is not None:
-                tile = frame.pyramid.tile_fraction_at(s.to(frame.pyramid.device)).cpu()
-                clip_t.append(
-                    frame.pyramid.sample(
-                        u.to(frame.pyramid.device),
-                        v.to(frame.pyramid.device),
-                        s.to(frame.pyramid.device),
-                    ).float()
-                )
+                pyramid = frame.pyramid
+                tile = pyramid.tile_fraction_at(positions[i].to(pyramid.device))
+                clip_t.append(pyramid.sample(u[i], v[i], positions[i]).to(device))
                 if frame.dense is not None:
-                    dino_t.append(
-                        frame.dense.sample(
-                            u.to(frame.dense.device), v.to(frame.dense.device)
-                        ).float()
-                    )
-                language.append(torch.ones(per_frame, dtype=torch.bool))
+                    dino_t.append(frame.dense.sample(u[i], v[i]).float().to(device))
+                language.append(torch.ones(per_frame, dtype=torch.bool, device=device))
             else:
-                tile = torch.zeros(per_frame)
-                language.append(torch.zeros(per_frame, dtype=torch.bool))
+                tile = torch.zeros(per_frame, device=device)
+                language.append(torch.zeros(per_frame, dtype=torch.bool, device=device))
             # A crop covering `tile` of the image height spans tile*h/fy metres per metre
             # of distance: the language scale of a sample grows with its distance.
-            scale_per_distance.append(tile * h / frame.intrinsics.fy)
-        u = torch.cat(u_all)
-        v = torch.cat(v_all)
+            scale_per_distance.append(tile.to(device) * h / frame.intrinsics.fy)
+        index = torch.arange(count, device=device).repeat_interleave(per_frame)
         bundle = rays_for_pixels(
             [f.intrinsics for f in frames],
             torch.stack([torch.as_tensor(f.c2w) for f in frames]),
-            torch.cat(index),
-            u,
-            v,
+            index,
+            u.flatten(),
+            v.flatten(),
         )
-        device = self.device
-        batch = {
+        return {
             "origins": bundle.origins.to(device),
             "directions": bundle.directions.to(device),
             "rgb": torch.cat(rgb).to(device).float() / 255.0,
-            "scale_per_distance": torch.cat(scale_per_distance).to(device),
-            "language": torch.cat(language).to(device),
-            "clip": torch.cat(clip_t).to(device) if clip_t else None,
-            "dino": torch.cat(dino_t).to(device) if dino_t and len(dino_t) == len(clip_t) else None,
+            "scale_per_distance": torch.cat(scale_per_distance),
+            "language": torch.cat(language),
+            "clip": torch.cat(clip_t) if clip_t else None,
+            "dino": torch.cat(dino_t) if dino_t and len(dino_t) == len(clip_t) else None,
         }
-        return batch
 
     def step(self, keyframes: list[Keyframe]) -> StepStats:
         """One optimisation step on rays drawn from ``keyframes``."""
@@ -193,12 +182,31 @@ class Trainer:
                 loss = loss + c.dino_loss_weight * dino_loss
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
+        value = float(loss.detach())  # the one host sync of a step
+        if not math.isfinite(value):
+            # Skip the update rather than write NaN into every weight; only a run of such
+            # steps means training diverged.
+            self.optimizer.zero_grad(set_to_none=True)
+            self.nonfinite_in_a_row += 1
+            self.skipped_steps += 1
+            if self.nonfinite_in_a_row >= MAX_NONFINITE_IN_A_ROW:
+                raise FloatingPointError(
+                    f"training diverged: {self.nonfinite_in_a_row} non-finite losses in a row "
+                    f"(step {self.step_count})"
+                )
+            return StepStats(
+                step=self.step_count,
+                loss=value,
+                rgb_loss=float(rgb_loss.detach()),
+                clip_loss=float(clip_loss.detach()),
+                dino_loss=float(dino_loss.detach()),
+                rays=0,
+                seconds=time.perf_counter() - started,
+            )
+        self.nonfinite_in_a_row = 0
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.step_count += 1
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise FloatingPointError(f"non-finite loss at step {self.step_count}")
         return StepStats(
             step=self.step_count,
             loss=value,

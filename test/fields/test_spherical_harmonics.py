@@ -43,3 +43,11 @@ def test_trunc_exp_forward_is_exp_and_gradient_is_clamped():
     y.sum().backward()
     expected = torch.exp(torch.tensor([-2.0, 0.0, 3.0, 15.0]))
     assert torch.allclose(x.grad, expected)
+
+
+def test_trunc_exp_of_fp16_input_is_fp32_and_finite():
+    """Under fp16 autocast the density head's output is fp16; exp of 12 overflows fp16 (max
+    65504), and the inf density turned lego training on a GPU into NaN at step 1129."""
+    y = trunc_exp(torch.tensor([12.0, 20.0], dtype=torch.float16))
+    assert y.dtype == torch.float32 and torch.isfinite(y).all()
+    assert torch.allclose(y, torch.exp(torch.tensor([12.0, 20.0])))

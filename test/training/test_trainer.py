@@ -22,7 +22,7 @@ from lerf_ros.training.checkpoint import CheckpointError
 from lerf_ros.training.config import LerfConfig
 from lerf_ros.training.keyframe_store import Keyframe
 from lerf_ros.training.model import LerfModel
-from lerf_ros.training.trainer import Trainer, make_optimizer
+from lerf_ros.training.trainer import MAX_NONFINITE_IN_A_ROW, Trainer, make_optimizer
 
 CLIP_DIM = 384
 DINO_DIM = 16
@@ -195,3 +195,25 @@ def test_inference_renders_are_deterministic_and_keep_the_training_mode(scene, v
     assert model.training  # the caller's mode is restored
     for key in ("rgb", "depth", "accumulation"):
         assert torch.equal(first[key], second[key]), key
+
+
+def test_a_non_finite_loss_skips_the_update_and_a_run_of_them_raises(scene, views):
+    """One bad batch (here keyframes with a NaN pose) must not write NaN into every weight,
+    nor stop an online run; only a run of them is an error (training diverged)."""
+    config = LerfConfig.cpu()
+    trainer = Trainer(config, scene_aabb(scene), CLIP_DIM, 0, torch.device("cpu"))
+    frames = keyframes_of(views)
+    trainer.step(frames)
+    before = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
+    broken = [Keyframe(f.id, f.image, f.intrinsics, np.full((4, 4), np.nan)) for f in frames]
+    stats = trainer.step(broken)
+    assert not math.isfinite(stats.loss) and stats.rays == 0
+    assert trainer.step_count == 1 and trainer.skipped_steps == 1
+    for name, parameter in trainer.model.named_parameters():
+        assert torch.equal(parameter, before[name]), name
+    assert trainer.step(frames).rays > 0 and trainer.nonfinite_in_a_row == 0
+    for _ in range(MAX_NONFINITE_IN_A_ROW - 1):
+        trainer.step(broken)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        trainer.step(broken)
+    assert trainer.skipped_steps == MAX_NONFINITE_IN_A_ROW + 1
