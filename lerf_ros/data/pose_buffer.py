@@ -20,9 +20,14 @@ class PoseBuffer:
     """Poses kept (oldest dropped first)."""
     stamps: list[float] = field(default_factory=list)
     poses: list[np.ndarray] = field(default_factory=list)
+    last_added: float | None = None
+    """Stamp of the pose added most recently (arrival order)."""
 
     def add(self, stamp: float, pose: np.ndarray) -> bool:
         """Insert a pose (out-of-order allowed); False for an exact duplicate stamp."""
+        # A duplicate still moves the stream on: a replayed (looping) recording sends stamps
+        # already held, and the images stamped after them must not wait forever.
+        self.last_added = stamp
         index = bisect.bisect_left(self.stamps, stamp)
         if index < len(self.stamps) and self.stamps[index] == stamp:
             return False
@@ -35,6 +40,13 @@ class PoseBuffer:
     @property
     def latest(self) -> float | None:
         return self.stamps[-1] if self.stamps else None
+
+    def passed(self, stamp: float) -> bool:
+        """True when the most recently added pose is later than ``stamp`` + ``slop``: the pose
+        stream has gone past the stamp, so (poses arriving in order) no pose for it is still
+        coming. The last *added* pose, not the latest held: one stray future stamp must not
+        make every later image look passed."""
+        return self.last_added is not None and self.last_added > stamp + self.slop
 
     def lookup(self, stamp: float) -> np.ndarray | None:
         """The pose at ``stamp``: interpolated between neighbours within ``slop``, else the
@@ -61,3 +73,4 @@ class PoseBuffer:
     def clear(self) -> None:
         self.stamps.clear()
         self.poses.clear()
+        self.last_added = None

@@ -25,7 +25,10 @@ PARAMETERS: dict[str, tuple[object, str]] = {
         "Static pose x y z qx qy qz qw of the optical frame in the posed frame",
     ),
     "pose_slop": (0.05, "Largest image/pose stamp difference (s) used for matching"),
-    "pose_wait": (0.5, "How long (s) an image waits for its pose before it is dropped"),
+    "pose_wait": (
+        0.5,
+        "How long (s) an image waits for its pose while no pose arrives before it is dropped",
+    ),
     "preset": ("lerf", "Model size: lerf (kerrj/lerf's, GPU) | cpu (small, two CPU cores)"),
     "encoder": ("openclip", "CLIP encoder: openclip | colour-minilm | package.module:Class"),
     "encoder_checkpoint": ("", "Local open_clip checkpoint file (no download)"),

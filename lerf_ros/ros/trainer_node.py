@@ -7,6 +7,7 @@ is a counted, logged drop; a failing service answers ``success=false`` with a me
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -59,6 +60,8 @@ class CameraInput:
         self.poses = PoseBuffer(slop=slop)
         self.pending: deque = deque(maxlen=30)
         self.last_stamp: float | None = None
+        self.last_pose_arrival = -math.inf
+        """time.monotonic() of the last valid pose message."""
         self.tf_frame = ""
         """Optical frame looked up in TF (pose_source=tf); '' uses the image header's."""
 
@@ -248,8 +251,12 @@ class LerfTrainerNode(Node):
             frame = msg.header.frame_id
             if frame and frame != self.fixed_frame:
                 raise conv.InputError(f"pose is in {frame!r}, expected {self.fixed_frame!r}")
+            stamp = conv.stamp_to_seconds(msg.header.stamp)
+            if stamp - time.time() > MAX_STAMP_AHEAD:
+                raise conv.InputError(f"stamp {stamp - time.time():.0f} s in the future")
             c2w = conv.pose_to_matrix(pose_msg) @ self._extrinsic
-            camera.poses.add(conv.stamp_to_seconds(msg.header.stamp), c2w)
+            camera.poses.add(stamp, c2w)
+            camera.last_pose_arrival = time.monotonic()
         except Exception as error:  # InputError, or anything a hostile message provokes
             self._drop("bad pose", str(error))
             return
@@ -302,11 +309,23 @@ class LerfTrainerNode(Node):
                 )
                 if pose is not None:
                     self._offer(camera, stamp, rgb, intrinsics, pose)
-                elif time.monotonic() - arrived > self.p.pose_wait:
+                elif self._pose_not_coming(camera, stamp, arrived):
                     self._drop("no pose for stamp", f"{stamp:.3f}")
                 else:
                     still_waiting.append((stamp, rgb, intrinsics, arrived))
             camera.pending = still_waiting
+
+    def _pose_not_coming(self, camera: CameraInput, stamp: float, arrived: float) -> bool:
+        """Whether an image still without a pose should be dropped. With pose topics: once the
+        pose stream has gone past its stamp, or when it waited ``pose_wait`` and no pose came
+        for ``pose_wait`` either. Poses that keep coming, only late (the executor behind under
+        query load), are waited for: by the wall clock alone, such images were all dropped."""
+        now = time.monotonic()
+        waited = now - arrived > self.p.pose_wait
+        if self.tf_buffer is not None:
+            return waited
+        silent = now - camera.last_pose_arrival > self.p.pose_wait
+        return camera.poses.passed(stamp) or (waited and silent)
 
     def _tf_pose(self, camera: CameraInput, stamp: float):
         """Pose of the camera's optical frame in fixed_frame at ``stamp`` from TF, or None."""
