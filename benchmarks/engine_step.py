@@ -21,7 +21,7 @@ def _rays_per_second(engine, steps: int) -> float:
 def engine_rows(options: Options) -> list[Row]:
     name, config = preset(options)
     variants = [(True, "fp16 autocast"), (False, "fp32")] if options.cuda else [(False, "fp32")]
-    steps = options.pick(5, 30, 60) if not options.cuda else 100
+    steps = options.pick(5, 30, 60) if not options.cuda else 50
     rows = []
     for amp, precision in variants:
         config.trainer.mixed_precision = amp

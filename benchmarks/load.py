@@ -48,8 +48,11 @@ def load_rows(options: Options) -> list[Row]:
             warm = probe.query("red ball", timeout=180)
             if not warm.success:
                 raise RuntimeError(f"first query failed: {warm.message}")
-        ready_after = time.monotonic() - started
-        result = run_load("/lerf_trainer", CLIENTS, queries, timeout=600, baseline_seconds=30)
+            ready_after = time.monotonic() - started
+            before = _frame_counts(probe)
+            result = run_load("/lerf_trainer", CLIENTS, queries, timeout=600, baseline_seconds=30)
+            after = _frame_counts(probe)
+        log = trainer.log()
     finally:
         stream.stop()
         trainer.stop()
@@ -77,6 +80,15 @@ def load_rows(options: Options) -> list[Row]:
             device,
             note="Query.Response.elapsed_seconds",
         ),
+        Row(
+            "load",
+            "streamed frames dropped during the load",
+            after[1] - before[1],
+            "frames",
+            device,
+            note=f"of {after[0] - before[0]} received while the clients ran; log lines "
+            f"'no pose for stamp' in the whole run: {log.count('no pose for stamp')}",
+        ),
         Row("load", "training steps/s idle", summary["steps_per_second_idle"], "steps/s", device),
         Row(
             "load",
@@ -89,3 +101,11 @@ def load_rows(options: Options) -> list[Row]:
             else "",
         ),
     ]
+
+
+def _frame_counts(probe) -> tuple[int, int]:
+    """(frames received, frames dropped) from the node's next ``~/status``."""
+    seen = probe.last_status
+    probe.wait_until(lambda: probe.last_status is not seen, 10)
+    status = probe.last_status
+    return int(status.frames_received), int(status.frames_dropped)

@@ -61,7 +61,8 @@ def query_rows(options: Options) -> list[Row]:
         for scales in (1, 30):
             request = validate_request(text, config, scale=1.0 if scales == 1 else None)
             samples: list[dict[str, float]] = []
-            for _ in range(repeats + 1):  # the first run warms up
+            runs = repeats if count < 1_000_000 else max(repeats // 4, 2)
+            for _ in range(runs + 1):  # the first run warms up
                 result = run_query(
                     model, engine.texts, candidates, request, config, engine.device, None
                 )
@@ -79,7 +80,7 @@ def query_rows(options: Options) -> list[Row]:
                     "ms",
                     options.device_label(),
                     reference=LERF_QUERY,
-                    note=f"stages (ms): {stages}{sweep}; {repeats} runs; features recomputed",
+                    note=f"stages (ms): {stages}{sweep}; {runs} runs; features recomputed",
                     extra={"count": count, "scales": scales},
                 )
             )

@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
+import json
 import logging
 import sys
 import time
@@ -26,7 +28,13 @@ from benchmarks.memory_stream import memory_stream_rows
 from benchmarks.pyramid import pyramid_rows
 from benchmarks.quality import quality_rows
 from benchmarks.query import query_rows
-from benchmarks.report import console, write_markdown, write_on_request_section
+from benchmarks.report import (
+    RunRecord,
+    console,
+    record_path,
+    write_markdown,
+    write_on_request_section,
+)
 from benchmarks.training import hash_grid_rows, nerf_rows, precision_rows
 
 GROUPS: dict[str, list[Callable[[Options], list[Row]]]] = {
@@ -55,13 +63,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", choices=("cpu", "cuda"), default=None)
     parser.add_argument("--out", type=Path, default=DOC, help="markdown file to rewrite")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    parser.add_argument(
+        "--json", type=Path, default=None, help="also write the rows here, after every group"
+    )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rewrite --out from the stored CPU and GPU rows, measuring nothing",
+    )
     args = parser.parse_args(argv)
     names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     unknown = sorted(set(names) - set(GROUPS))
     if unknown:
         parser.error(f"unknown group(s) {unknown}; choose from {', '.join(GROUPS)}")
     default = [g for g in GROUPS if args.full or g not in ON_REQUEST]
-    args.groups = [g for g in GROUPS if g in names] if names else default
+    args.groups = list(dict.fromkeys(names)) if names else default  # --only keeps its order
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: CUDA is not available")
     args.device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -84,11 +100,39 @@ def run_group(name: str, options: Options) -> list[Row]:
     return rows
 
 
+def write_rows_json(path: Path, rows: list[Row], machine: dict[str, str], date: str) -> None:
+    def plain(value):
+        return value.item() if hasattr(value, "item") else str(value)
+
+    data = {"date": date, "machine": machine, "rows": [dataclasses.asdict(r) for r in rows]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, default=plain) + "\n")
+
+
+def merged(earlier: RunRecord, latest: RunRecord) -> RunRecord:
+    """``latest`` with the rows of ``earlier`` (same device) that it did not measure again,
+    so that a run of a few groups updates those rows and keeps the rest."""
+    measured = {(r.group, r.name) for r in latest.rows}
+    kept = [r for r in earlier.rows if (r.group, r.name) not in measured]
+    if kept:
+        groups = ", ".join(dict.fromkeys(r.group for r in kept))
+        latest.run["rows kept from an earlier run"] = (
+            f"{groups} ({len(kept)} rows, run of {earlier.run.get('date', '?')})"
+        )
+    latest.rows = kept + latest.rows
+    return latest
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     args = parse_args(argv)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    if args.render_only:
+        cpu, gpu = (RunRecord.load(record_path(args.out, cuda)) for cuda in (False, True))
+        write_markdown(args.out, cpu, gpu, list(GROUPS))
+        print(f"wrote {args.out}")
+        return 0
     options = Options(torch.device(args.device), quick=args.quick, full=args.full)
     torch.manual_seed(0)
     started, load_before = time.perf_counter(), load_average()
@@ -96,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     for name in args.groups:
         rows += run_group(name, options)
+        if args.json:  # after every group: a run cut short still leaves what it measured
+            write_rows_json(args.json, rows, machine_info(options.device), date)
     mode = "quick" if args.quick else "full" if args.full else "normal"
     run = {
         "date": date,
@@ -114,7 +160,14 @@ def main(argv: list[str] | None = None) -> int:
     if set(args.groups) <= ON_REQUEST:
         write_on_request_section(args.out, rows, machine_info(options.device), run, args.groups)
     else:
-        write_markdown(args.out, rows, options, machine_info(options.device), run, list(GROUPS))
+        record = RunRecord(rows, machine_info(options.device), run, mode, options.cuda)
+        earlier = RunRecord.load(record_path(args.out, options.cuda))
+        if earlier is not None:
+            record = merged(earlier, record)
+        record.save(record_path(args.out, options.cuda))
+        other = RunRecord.load(record_path(args.out, not options.cuda))
+        cpu, gpu = (other, record) if options.cuda else (record, other)
+        write_markdown(args.out, cpu, gpu, list(GROUPS))
     print(f"\nwrote {args.out}")
     return 0
 
