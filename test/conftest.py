@@ -23,7 +23,7 @@ SYNTHETIC_VIEWS = 30
 """Views of the shared synthetic scene (128 x 96, an orbit around the table)."""
 HOLDOUT_EVERY = 8
 """Views 0, 8, 16, 24 are held out: never added to the engine, used to test novel views."""
-SYNTHETIC_STEPS = 400
+SYNTHETIC_STEPS = 700
 """Training steps of the shared engine (LerfConfig.cpu(), seed 0)."""
 SYNTHETIC_THREADS = 1
 """torch threads while training. On a 2-core machine shared with other work one thread is

@@ -1,7 +1,7 @@
 """The whole engine on the synthetic default scene: queries land on the objects, held-out
 views render, relevancy maps light up the right pixels, checkpoints round-trip.
 
-Uses the session's ``trained_synthetic_engine`` (test/conftest.py): 26 of 30 views, 400 steps of
+Uses the session's ``trained_synthetic_engine`` (test/conftest.py): 26 of 30 views, 700 steps of
 LerfConfig.cpu(); views 0, 8, 16 and 24 are held out.
 """
 
@@ -22,7 +22,7 @@ from lerf_ros.training.config import LerfConfig
 pytestmark = pytest.mark.slow
 
 # As in test/conftest.py's trained_synthetic_engine.
-SYNTHETIC_VIEWS, HOLDOUT_EVERY, SYNTHETIC_STEPS = 30, 8, 400
+SYNTHETIC_VIEWS, HOLDOUT_EVERY, SYNTHETIC_STEPS = 30, 8, 700
 HELD_OUT = list(range(0, SYNTHETIC_VIEWS, HOLDOUT_EVERY))
 TRAINING = [i for i in range(SYNTHETIC_VIEWS) if i % HOLDOUT_EVERY != 0]
 
@@ -170,11 +170,12 @@ def test_held_out_views_render_better_than_a_flat_guess(dataset, held_out_render
         truth = dataset.frames[index].image.astype(np.float64) / 255
         scores[index] = (psnr(rgb, truth), psnr(np.broadcast_to(mean_colour, truth.shape), truth))
     print("held-out PSNR (model, mean colour):", scores)
-    # Measured after 400 steps: 19.4, 20.5, 21.9, 18.7 dB (the mean colour: 14.4-17.1 dB).
-    # The field's textureless walls and table leave fog in front of the cameras, which
-    # novel views see: 25 dB is not reached at this budget (training views reach ~27 dB).
-    assert all(model >= 17.0 for model, _ in scores.values()), scores
-    assert np.mean([model for model, _ in scores.values()]) >= 18.5, scores
+    # The issue's bar is 25 dB. Measured after 700 steps: 23.7, 26.9, 28.4, 25.8 dB, mean 26.2
+    # (the mean colour: 14.4-17.1 dB). Before the CPU preset's coarser grid and density scale
+    # of 0.1: 18.6-20.1 dB, and no better at 700 steps than at 400 (fog in front of the
+    # cameras, which novel views see).
+    assert np.mean([model for model, _ in scores.values()]) >= 25.0, scores
+    assert all(model >= 23.0 for model, _ in scores.values()), scores
     assert all(model >= flat + 2.0 for model, flat in scores.values()), scores
 
 
@@ -186,11 +187,10 @@ def test_held_out_depth_on_table_and_objects_is_bounded(dataset, scene, held_out
         assert mask.sum() > 1000
         errors[index] = float(np.median(np.abs(depth[mask] - frame.depth[mask])))
     print("held-out median |depth error| on table + objects (m):", errors)
-    # Measured: 0.49, 0.55, 0.35, 0.56 m (surfaces 0.9-1.6 m away). Poor: fog in front of the
-    # cameras takes much of each ray's weight (see the PSNR test), and a constant guess at
-    # each view's median depth would be off by only 0.06-0.12 m. This bound only catches
-    # geometry getting worse still.
-    assert all(error < 0.7 for error in errors.values()), errors
+    # Measured: 0.071, 0.053, 0.047, 0.047 m (surfaces 0.9-1.6 m away; 0.35-0.56 m with
+    # nerfacto's grid and density scale of 1, when fog in front of the cameras took much of
+    # each ray's weight). A constant guess at each view's median depth: 0.06-0.12 m off.
+    assert all(error < 0.15 for error in errors.values()), errors
 
 
 def test_relevancy_view_lights_up_the_blue_box(engine, dataset, scene):

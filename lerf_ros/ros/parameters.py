@@ -53,7 +53,7 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     "pre_grasp_distance": (0.1, "Approach corridor length checked free before a grasp (m)"),
     "grasp_approach": ("auto", "Grasp approach: auto (top-down when resting) | top | side"),
     "robot_radius": (0.25, "Base footprint radius kept free at navigation goals (m)"),
-    "occupied_density": (30.0, "Field density (1/m) above which space counts as solid"),
+    "occupied_density": (20.0, "Field density (1/m) above which space counts as solid"),
     "publish_nav2_goal": (False, "Also publish the best navigation goal on /goal_pose (Nav2)"),
     "checkpoint_path": ("", "Checkpoint file for ~/save, ~/load, autosave and resume"),
     "autosave_interval": (0.0, "Seconds between autosaves (0: off); also saved on shutdown"),

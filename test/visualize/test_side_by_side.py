@@ -98,9 +98,11 @@ def test_trained_engine_side_by_side_shows_the_red_ball(red_ball_answer, tmp_pat
     row, column = int(v[0]), int(u[0])
     relevancy = view["relevancy"]
     window = relevancy[row - 2 : row + 3, column - 2 : column + 3]
-    # Measured: window median 0.69, max 0.76; the whole view's 99th percentile 0.51; the
-    # brightest pixel 5 px from the peak's projection (the peak is a 3D weighted centre).
-    assert np.median(window) > 0.6 and window.max() > np.percentile(relevancy, 99) + 0.1, window
+    # Measured: window median 0.98; the view's median 0.24, 75th percentile 0.26 (the ball can
+    # fill more than 1 % of the view, so its own pixels set the top percentiles); the brightest
+    # pixel near the peak's projection (the peak is a 3D weighted centre).
+    assert np.median(window) > 0.6, window
+    assert np.median(window) > np.percentile(relevancy, 75) + 0.3, window
     brightest = np.unravel_index(np.argmax(relevancy), relevancy.shape)
     assert np.hypot(brightest[0] - v[0], brightest[1] - u[0]) < 10, (brightest, u, v)
     assert view["rgb"].shape == (frame.intrinsics.height, frame.intrinsics.width, 3)
@@ -108,8 +110,13 @@ def test_trained_engine_side_by_side_shows_the_red_ball(red_ball_answer, tmp_pat
     assert image.shape == (HEIGHT, WIDTH, 3)
     # The heat-map panel shows it: the most relevant pixel there is viridis-bright.
     dr, dc = np.unravel_index(np.argmax(window), window.shape)
-    heat = near(image, *panel_pixel(fig, 1, column - 2 + dc, row - 2 + dr), radius=3)
-    assert np.mean(viridis_distance(heat, low=0.5) < 60) > 0.5
+    at = (column - 2 + dc, row - 2 + dr)
+    heat = near(image, *panel_pixel(fig, 1, *at), radius=3).astype(np.float64)
+    # overlay(): 65 % colour map over the render greyed to 60 % (the RGB panel beside it); a
+    # dark object under a bright colour darkens the mix, so compare the colour map's part.
+    under = near(image, *panel_pixel(fig, 0, *at), radius=3).astype(np.float64)
+    colour = (heat - 0.35 * 0.6 * under.mean(axis=1, keepdims=True)) / 0.65
+    assert np.mean(viridis_distance(colour, low=0.5) < 60) > 0.5
     # Another object's centre in that view is not lit up.
     low, high = object_box(scene, "blue box")
     bu, bv, bz = project(np.asarray([(low + high) / 2]), frame.intrinsics, frame.c2w)
