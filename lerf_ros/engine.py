@@ -582,9 +582,9 @@ class LerfEngine:
         data = load_checkpoint(path, map_location="cpu")
         try:
             encoder_name = getattr(self.encoder, "name", type(self.encoder).__name__)
-            if data["encoder"] != encoder_name:
+            if not isinstance(data["encoder"], str) or data["encoder"] != encoder_name:
                 raise CheckpointError(
-                    f"checkpoint {path}: trained with encoder {data['encoder']!r}, "
+                    f"checkpoint {path}: trained with encoder {_brief(data['encoder'])}, "
                     f"this engine uses {encoder_name!r}"
                 )
             dino_dim = int(data["dino_dim"])
@@ -603,6 +603,8 @@ class LerfEngine:
             trainer.model.load_state_dict(data["model"])
             trainer.optimizer.load_state_dict(data["optimizer"])
             trainer.step_count = int(data["step"])
+            if trainer.step_count < 0:  # it sets the learning rate: exp of a huge power
+                raise ValueError(f"step is negative ({trainer.step_count})")
             frame_id = str(data["frame_id"])
         except CheckpointError:
             raise
@@ -626,6 +628,11 @@ class LerfEngine:
                     with contextlib.suppress(queue.Full):
                         self._feature_queue.put_nowait(keyframe.id)
             self._candidates = None
+
+
+def _brief(value) -> str:
+    """A checkpoint's value for a one-line message (a damaged one may be a whole tensor)."""
+    return " ".join(repr(value).split())[:100]
 
 
 def _keyframe_to_dict(frame: Keyframe) -> dict:

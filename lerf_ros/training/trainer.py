@@ -86,7 +86,7 @@ class Trainer:
 
     def learning_rate(self) -> float:
         c = self.config.trainer
-        progress = min(self.step_count / max(c.decay_steps, 1), 1.0)
+        progress = min(max(self.step_count / max(c.decay_steps, 1), 0.0), 1.0)
         return c.learning_rate * (c.final_learning_rate / c.learning_rate) ** progress
 
     def sample_batch(self, keyframes: list[Keyframe]):

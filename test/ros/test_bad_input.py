@@ -81,6 +81,9 @@ def dropped(client) -> int:
 def send(pubs, info=None, pose=None, image=None):
     if info is not None:
         pubs["info"].publish(info)
+        # Topics are handled by several executor threads: an image sent right behind a new
+        # camera info can be handled first (it then met the previous calibration).
+        time.sleep(0.3)
     if pose is not None:
         pubs["pose"].publish(pose)
     time.sleep(0.05)

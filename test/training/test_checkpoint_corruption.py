@@ -191,6 +191,8 @@ KEYFRAME = ["id", "image", "intrinsics", "c2w", "stamp", "camera", "pyramid", "d
 @example("keyframe", KEYFRAME.index("c2w"), "replace", torch.full((2, 2), float("nan")))
 @example("keyframe", KEYFRAME.index("intrinsics"), "replace", [0, 1, 2])
 @example("model", 0, "replace", torch.ones(3, 4))
+@example("top", TOP.index("step"), "replace", -616510)  # learning rate overflowed
+@example("top", TOP.index("encoder"), "replace", torch.full((2, 2), float("nan")))
 def test_malformed_payloads_are_refused_and_the_field_is_kept(
     payload, running, tmp_path, where, key_index, action, value
 ):
