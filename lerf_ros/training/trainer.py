@@ -183,7 +183,13 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         value = float(loss.detach())  # the one host sync of a step
-        if not math.isfinite(value):
+        finite = math.isfinite(value)
+        if finite:
+            self.nonfinite_in_a_row = 0
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.step_count += 1
+        else:
             # Skip the update rather than write NaN into every weight; only a run of such
             # steps means training diverged.
             self.optimizer.zero_grad(set_to_none=True)
@@ -194,25 +200,12 @@ class Trainer:
                     f"training diverged: {self.nonfinite_in_a_row} non-finite losses in a row "
                     f"(step {self.step_count})"
                 )
-            return StepStats(
-                step=self.step_count,
-                loss=value,
-                rgb_loss=float(rgb_loss.detach()),
-                clip_loss=float(clip_loss.detach()),
-                dino_loss=float(dino_loss.detach()),
-                rays=0,
-                seconds=time.perf_counter() - started,
-            )
-        self.nonfinite_in_a_row = 0
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        self.step_count += 1
         return StepStats(
             step=self.step_count,
             loss=value,
             rgb_loss=float(rgb_loss.detach()),
             clip_loss=float(clip_loss.detach()),
             dino_loss=float(dino_loss.detach()),
-            rays=len(batch["origins"]),
+            rays=len(batch["origins"]) if finite else 0,
             seconds=time.perf_counter() - started,
         )
