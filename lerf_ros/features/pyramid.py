@@ -264,9 +264,10 @@ class PyramidFeatures:
 
     def to_tensors(self) -> dict[str, Tensor]:
         """Plain tensors only (safe to store and reload with ``weights_only=True``)."""
-        # contiguous(): each level a compact tensor of its own, not a view of the whole table
+        # A compact copy per level, not a view of the whole table (which would be saved whole).
         tensors = {
-            f"level_{index}": level.cpu().contiguous() for index, level in enumerate(self.levels)
+            f"level_{index}": level.cpu().clone(memory_format=torch.contiguous_format)
+            for index, level in enumerate(self.levels)
         }
         tensors["layout"] = torch.tensor(
             [
