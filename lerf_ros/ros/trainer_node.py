@@ -61,6 +61,8 @@ class CameraInput:
         self.pending: deque = deque(maxlen=30)
         self.last_stamp: float | None = None
         self.last_pose_arrival = -math.inf
+        self.pose_lock = threading.Lock()
+        """Poses arrive in their own callback group (see _subscribe_cameras)."""
         """time.monotonic() of the last valid pose message."""
         self.tf_frame = ""
         """Optical frame looked up in TF (pose_source=tf); '' uses the image header's."""
@@ -77,6 +79,7 @@ class LerfTrainerNode(Node):
         self.engine_error: str | None = None
         self._service_group = ReentrantCallbackGroup()
         self._input_group = MutuallyExclusiveCallbackGroup()
+        self._pose_group = MutuallyExclusiveCallbackGroup()
         self._timer_group = MutuallyExclusiveCallbackGroup()
         self._log_times: dict[str, float] = {}
         self._last_query = None
@@ -194,7 +197,10 @@ class LerfTrainerNode(Node):
                 pose_topic,
                 lambda msg, c=camera: self._on_pose(c, msg),
                 QoSProfile(depth=100, reliability=ReliabilityPolicy.BEST_EFFORT),
-                callback_group=group,
+                # Own group: in the input group, behind its 10 Hz timer and the image callbacks
+                # (the executor serves a busy group's first ready entity), poses starved for
+                # seconds under query load and their images were dropped.
+                callback_group=self._pose_group,
             )
         return cameras
 
@@ -255,12 +261,11 @@ class LerfTrainerNode(Node):
             if stamp - time.time() > MAX_STAMP_AHEAD:
                 raise conv.InputError(f"stamp {stamp - time.time():.0f} s in the future")
             c2w = conv.pose_to_matrix(pose_msg) @ self._extrinsic
-            camera.poses.add(stamp, c2w)
-            camera.last_pose_arrival = time.monotonic()
+            with camera.pose_lock:
+                camera.poses.add(stamp, c2w)
+                camera.last_pose_arrival = time.monotonic()
         except Exception as error:  # InputError, or anything a hostile message provokes
             self._drop("bad pose", str(error))
-            return
-        self._match_pending()
 
     def _on_image(self, camera: CameraInput, msg, compressed: bool = False) -> None:
         self.frames_received += 1
@@ -304,12 +309,16 @@ class LerfTrainerNode(Node):
             still_waiting = deque(maxlen=camera.pending.maxlen)
             while camera.pending:
                 stamp, rgb, intrinsics, arrived = camera.pending.popleft()
-                pose = (
-                    self._tf_pose(camera, stamp) if self.tf_buffer else camera.poses.lookup(stamp)
-                )
+                with camera.pose_lock:
+                    pose = (
+                        self._tf_pose(camera, stamp)
+                        if self.tf_buffer
+                        else camera.poses.lookup(stamp)
+                    )
+                    gone = pose is None and self._pose_not_coming(camera, stamp, arrived)
                 if pose is not None:
                     self._offer(camera, stamp, rgb, intrinsics, pose)
-                elif self._pose_not_coming(camera, stamp, arrived):
+                elif gone:
                     self._drop("no pose for stamp", f"{stamp:.3f}")
                 else:
                     still_waiting.append((stamp, rgb, intrinsics, arrived))
