@@ -6,9 +6,7 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
-import json
 import logging
 import sys
 import time
@@ -100,15 +98,6 @@ def run_group(name: str, options: Options) -> list[Row]:
     return rows
 
 
-def write_rows_json(path: Path, rows: list[Row], machine: dict[str, str], date: str) -> None:
-    def plain(value):
-        return value.item() if hasattr(value, "item") else str(value)
-
-    data = {"date": date, "machine": machine, "rows": [dataclasses.asdict(r) for r in rows]}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=1, default=plain) + "\n")
-
-
 def merged(earlier: RunRecord, latest: RunRecord) -> RunRecord:
     """``latest`` with the rows of ``earlier`` (same device) that it did not measure again,
     so that a run of a few groups updates those rows and keeps the rest."""
@@ -141,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.groups:
         rows += run_group(name, options)
         if args.json:  # after every group: a run cut short still leaves what it measured
-            write_rows_json(args.json, rows, machine_info(options.device), date)
+            partial = RunRecord(rows, machine_info(options.device), {"date": date})
+            partial.save(args.json)
     mode = "quick" if args.quick else "full" if args.full else "normal"
     run = {
         "date": date,

@@ -82,6 +82,8 @@ class LerfTrainerNode(Node):
         self._pose_group = MutuallyExclusiveCallbackGroup()
         self._timer_group = MutuallyExclusiveCallbackGroup()
         self._log_times: dict[str, float] = {}
+        self._drop_lock = threading.Lock()
+        """Drops are counted from the input and the pose callback groups (two threads)."""
         self._last_query = None
         self._heatmap_lock = threading.Lock()
         self._heatmap_next = None
@@ -233,13 +235,16 @@ class LerfTrainerNode(Node):
 
     # -------------------------------------------------------------- inputs
     def _drop(self, reason: str, detail: str = "") -> None:
-        self.frames_dropped += 1
-        if self.engine is not None:
-            self.engine.drops[reason] += 1
-        now = time.monotonic()
-        if now - self._log_times.get(reason, 0.0) > 5.0:  # rate-limited per reason
-            self._log_times[reason] = now
-            self.get_logger().warning(f"dropped frame: {reason}{': ' + detail if detail else ''}")
+        with self._drop_lock:
+            self.frames_dropped += 1
+            if self.engine is not None:
+                self.engine.drops[reason] += 1
+            now = time.monotonic()
+            if now - self._log_times.get(reason, 0.0) > 5.0:  # rate-limited per reason
+                self._log_times[reason] = now
+                self.get_logger().warning(
+                    f"dropped frame: {reason}{': ' + detail if detail else ''}"
+                )
 
     def _on_info(self, camera: CameraInput, msg: CameraInfo) -> None:
         try:
