@@ -21,6 +21,31 @@ def object_boxes() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     }
 
 
+def explain_answer(client, name: str, response) -> str:
+    """What a failing query assertion should show: the answer, the node's state, the relevancy."""
+    from lerf_ros.ros.conversions import cloud_to_arrays
+
+    status = client.last_status
+    lines = [
+        f"{name!r}: success={response.success} message={response.message!r} "
+        f"peaks={[(round(p.relevancy, 3), p.support) for p in response.peaks]} "
+        f"scale={response.selected_scale:.2f}",
+        f"status: step={status.step} keyframes={status.keyframes} "
+        f"received={status.frames_received} dropped={status.frames_dropped} "
+        f"losses rgb={status.rgb_loss:.4f} clip={status.clip_loss:.4f} message={status.message!r}",
+    ]
+    cloud = client.query(name, min_relevancy=0.001, return_cloud=True)
+    if cloud.success:
+        _, relevancy = cloud_to_arrays(cloud.cloud)
+        lines.append(
+            f"cloud: {len(relevancy)} points, max relevancy {relevancy.max():.3f}, "
+            f"{int((relevancy >= 0.55).sum())} >= 0.55, scale {cloud.selected_scale:.2f}"
+        )
+    else:
+        lines.append(f"cloud query: {cloud.message!r}")
+    return "\n".join(lines)
+
+
 def inside(position, box, margin: float = MARGIN) -> bool:
     low, high = box
     p = np.array([position.x, position.y, position.z])

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 AUTOSAVE = 10.0
 """Seconds between autosaves."""
 READY_STEPS = 150
-"""Steps before ready (the demo's 300 halved: this test is about resuming, not quality)."""
+"""Steps before ready (a third of the demo's 450: this test is about resuming, not quality)."""
 FIRST_SAVE_TIMEOUT = 240.0
 """Seconds to wait for an autosave holding trained steps and language features."""
 

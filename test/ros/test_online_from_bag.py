@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from online_helpers import DEMO_PARAMS, READY_TIMEOUT, inside, object_boxes
+from online_helpers import DEMO_PARAMS, READY_TIMEOUT, explain_answer, inside, object_boxes
 
 from lerf_ros.data.bags import write_bag
 from lerf_ros.data.synthetic.export import make_scene_dataset
@@ -32,6 +32,9 @@ def test_bag_replay_trains_and_answers(tmp_path):
             for name in ("red ball", "purple vase"):
                 response = client.query(name)
                 assert response.success, response.message
+                assert response.peaks, (
+                    explain_answer(client, name, response) + trainer.log()[-3000:]
+                )
                 assert inside(response.peaks[0].position, boxes[name]), (name, response.peaks[0])
             status = client.last_status
             # Replaying in a loop is fine (clock resets are followed); under CPU load a pose
