@@ -218,8 +218,8 @@ def relevancy_image(
 ) -> dict[str, np.ndarray]:
     """Render a view: rgb [H,W,3], depth [H,W] and relevancy [H,W] of ``text`` at ``scale``.
 
-    The language field is rendered at a fixed metric scale: each ray's scale-per-distance is
-    ``scale / depth`` so that the sample at the surface sees ``scale``. The image renders in
+    The language field is rendered at a fixed metric scale (every sample sees ``scale``, as
+    in LERF's query rendering; one pass gives colour, depth and CLIP). The image renders in
     blocks of rows, each under ``lock`` (the engine's model lock) if given, so that queries
     and training steps run between blocks instead of waiting for the whole picture.
     """
@@ -233,10 +233,8 @@ def relevancy_image(
     for top in range(0, h, rows):
         origins = bundle.origins[top * w : (top + rows) * w]
         directions = bundle.directions[top * w : (top + rows) * w]
-        with lock:  # both renders switch to eval mode and restore the mode after
-            geometry = model.render_chunked(origins, directions)
-            distance = geometry["depth"][:, 0].clamp(min=1e-3)
-            out = model.render_clip_chunked(origins, directions, scale / distance)
+        with lock:  # the render switches to eval mode and restores the mode after
+            out = model.render_clip_chunked(origins, directions, scale)
         blocks["rgb"].append(out["rgb"])
         blocks["depth"].append(out["depth"])
         blocks["acc"].append(out["accumulation"])

@@ -88,9 +88,11 @@ class LerfModel(nn.Module):
         scale_per_distance: torch.Tensor | None = None,
         language_mask: torch.Tensor | None = None,
         language_samples: int | None = None,
+        fixed_scale: float | None = None,
     ) -> RenderOutput:
         """Render rays [R, 3]. With ``scale_per_distance`` [R] (metres of language scale per
-        metre along the ray), also render CLIP/DINO for the rays in ``language_mask``."""
+        metre along the ray, as in training) or ``fixed_scale`` (metres at every sample, as
+        LERF renders a query), also render CLIP/DINO for the rays in ``language_mask``."""
         samples, weights_list, samples_list = self.sampler(
             origins, directions, [proposal.forward for proposal in self.proposals]
         )
@@ -105,7 +107,7 @@ class LerfModel(nn.Module):
             weights_list=weights_list,
             samples_list=samples_list,
         )
-        if scale_per_distance is None:
+        if scale_per_distance is None and fixed_scale is None:
             return out
         rows = (
             torch.arange(len(origins), device=origins.device)
@@ -119,7 +121,10 @@ class LerfModel(nn.Module):
         index, top_weights = top_k_samples(weights[rows].detach(), k)
         positions = gather_samples(samples.positions[rows].detach(), index)
         distances = gather_samples(samples.midpoints[rows].detach(), index)
-        scales = scale_per_distance[rows].view(-1, 1, 1) * distances
+        if scale_per_distance is not None:
+            scales = scale_per_distance[rows].view(-1, 1, 1) * distances
+        else:
+            scales = torch.full_like(distances, float(fixed_scale))
         features = self.language.encode(positions)
         clip = self.language.clip_from_features(features, scales)
         out.clip = render_embedding(top_weights, clip, normalise=True)
@@ -163,10 +168,12 @@ class LerfModel(nn.Module):
         self,
         origins: torch.Tensor,
         directions: torch.Tensor,
-        scale_per_distance: torch.Tensor,
+        scale: float,
         chunk: int = 2048,
     ) -> dict[str, torch.Tensor]:
-        """Inference rendering with CLIP: rgb, depth, accumulation, clip (in eval mode)."""
+        """Inference rendering with CLIP at ``scale`` metres: rgb, depth, accumulation, clip
+        (in eval mode). One pass: the language samples all take the query's scale, as in LERF,
+        so the depth needs no render of its own first."""
         parts: dict[str, list[torch.Tensor]] = {
             "rgb": [],
             "depth": [],
@@ -176,7 +183,7 @@ class LerfModel(nn.Module):
         with _eval_mode(self):
             for start in range(0, len(origins), chunk):
                 sl = slice(start, start + chunk)
-                out = self.render(origins[sl], directions[sl], scale_per_distance[sl])
+                out = self.render(origins[sl], directions[sl], fixed_scale=scale)
                 parts["rgb"].append(out.rgb)
                 parts["depth"].append(out.depth)
                 parts["accumulation"].append(out.accumulation)
