@@ -192,6 +192,24 @@ def on_request_sections(path: Path) -> dict[str, list[str]]:
     return sections
 
 
+def _without_groups(title: str, section: list[str], groups: set[str]) -> list[str] | None:
+    """An earlier on-request section less the rows of ``groups`` (a newer run measured them),
+    retitled to the groups it still holds; None when none remain."""
+    held = [g for g in title[len(ON_REQUEST_TITLE) :].split(", ") if g not in groups]
+    if not held:
+        return None
+    if len(held) == len(title[len(ON_REQUEST_TITLE) :].split(", ")):
+        return section
+
+    def superseded(line: str) -> bool:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        return len(cells) >= 7 and cells[0] in groups  # a result row, not the machine table
+
+    note = f"Rows of {', '.join(sorted(groups))} removed: a later run replaced them (below)."
+    body = [line for line in section[1:] if not superseded(line)]
+    return [ON_REQUEST_TITLE + ", ".join(held), "", note, *body]
+
+
 def write_on_request_section(
     path: Path, rows: list[Row], machine: dict[str, str], run: dict[str, str], groups: list[str]
 ) -> None:
@@ -204,7 +222,12 @@ def write_on_request_section(
     lines += ["", *table(rows)]
     text = path.read_text() if path.exists() else ""
     regular = text.split("\n" + ON_REQUEST_TITLE, 1)[0].rstrip("\n").splitlines()
-    sections = {**on_request_sections(path), title: lines}  # an earlier run's is replaced
+    sections = {}
+    for old_title, section in on_request_sections(path).items():
+        kept = _without_groups(old_title, section, set(groups))
+        if kept is not None:
+            sections[kept[0]] = kept
+    sections[title] = lines  # an earlier run of the same groups is replaced
     out = [*regular]
     for section in sections.values():
         out += ["", *section]

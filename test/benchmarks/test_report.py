@@ -32,6 +32,26 @@ def test_on_request_run_replaces_its_own_section_and_keeps_the_rest(tmp_path):
     assert "| 2.5 |" in text and "| 1.5 |" not in text and "| 1,100 |" in text
 
 
+def test_a_later_run_of_one_group_takes_its_rows_out_of_a_joint_section(tmp_path):
+    path = tmp_path / "benchmarks.md"
+    both = [
+        Row("memory_stream", "peak RSS", 1100.0, "MiB", "cpu"),
+        Row("load", "latency p50", 1.5, "s", "cpu"),
+    ]
+    write_on_request_section(path, both, MACHINE, {"date": "d1"}, ["memory_stream", "load"])
+    again = [Row("load", "latency p50", 2.5, "s", "cpu")]
+    write_on_request_section(path, again, MACHINE, {"date": "d2"}, ["load"])
+
+    text = path.read_text()
+    assert ON_REQUEST_TITLE + "memory_stream, load\n" not in text
+    assert text.count(ON_REQUEST_TITLE + "memory_stream\n") == 1
+    assert text.count(ON_REQUEST_TITLE + "load\n") == 1
+    assert "| 1,100 |" in text and "| d1 |" in text  # the memory rows and their machine table
+    assert "| 1.5 |" not in text and "| 2.5 |" in text
+    memory = text.split(ON_REQUEST_TITLE + "memory_stream\n")[1].split(ON_REQUEST_TITLE)[0]
+    assert "| load |" not in memory and "removed" in memory
+
+
 def test_a_regular_run_rewrites_the_file_but_keeps_on_request_sections(tmp_path):
     path = tmp_path / "benchmarks.md"
     load = [Row("load", "latency p50", 1.5, "s", "cpu")]
