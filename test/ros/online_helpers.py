@@ -10,7 +10,7 @@ from lerf_ros.ros.bringup import REPO_CONFIG
 
 DEMO_PARAMS = REPO_CONFIG.parent / "demo.yaml"
 READY_TIMEOUT = 420.0
-"""Seconds to wait for ~/status ready (about 2 min on an idle 2-core machine)."""
+"""Seconds to wait for ~/status ready (75-100 s at the demo's 450 steps, idle 2-core machine)."""
 MARGIN = 0.05
 """A best peak may lie this far (m) outside its object's box (~2 % of the 4 m room)."""
 
