@@ -45,6 +45,24 @@ class QueryResult:
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per stage (candidates, features, sweep, relevancy, peaks)."""
 
+    def summary(self) -> str:
+        """One line for a service answer. An empty answer says how close the best point came,
+        so a caller can tell "not there" from "not learnt yet" (a young field's relevancies
+        sit just above 0.5)."""
+        text = self.request.text
+        if self.peaks:
+            return f"{len(self.peaks)} peak(s) for {text!r}"
+        if len(self.relevancy) == 0:
+            return f"no surface points to search for {text!r}"
+        best = int(np.argmax(self.relevancy))
+        x, y, z = (float(v) for v in self.points[best])
+        return (
+            f"nothing above relevancy {self.request.min_relevancy:.2f} for {text!r}: best "
+            f"{float(self.relevancy[best]):.3f} at ({x:.2f}, {y:.2f}, {z:.2f}) of "
+            f"{len(self.relevancy):,} surface points at scale {self.selected_scale:.2f} m "
+            "(ask again after more training, or lower min_relevancy)"
+        )
+
 
 class TextEmbeddings:
     """Caches text embeddings (the canonical phrases are asked for on every query)."""

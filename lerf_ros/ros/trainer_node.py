@@ -424,11 +424,7 @@ class LerfTrainerNode(Node):
             if request.return_cloud:
                 response.cloud = cloud
             response.success = True
-            response.message = (
-                f"{len(result.peaks)} peak(s) for {result.request.text!r}"
-                if result.peaks
-                else f"nothing above relevancy {result.request.min_relevancy:.2f}"
-            )
+            response.message = result.summary()
             self._publish_query_outputs(result, cloud, stamp)
         except Exception as error:  # never let an exception escape a service callback
             self.get_logger().error(f"query failed: {error}\n{traceback.format_exc()}")

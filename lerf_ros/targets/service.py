@@ -84,7 +84,7 @@ def compute_targets(
     result = engine.query(object_text, list(negatives), max_results=max_results or None)
     answer = TargetAnswer(result)
     if not result.peaks:
-        answer.message = f"no peak for {object_text!r}"
+        answer.message = result.summary()
         return answer
     occupied = occupied or density_occupancy(engine, config.occupied_density)
     distance = engine.config.query.cluster_distance

@@ -7,7 +7,14 @@ encoders), ``lerf-ros stream`` (a synthetic room, looping), and this test as the
 from __future__ import annotations
 
 import pytest
-from online_helpers import DEMO_PARAMS, READY_TIMEOUT, MarkerListener, inside, object_boxes
+from online_helpers import (
+    DEMO_PARAMS,
+    READY_TIMEOUT,
+    MarkerListener,
+    explain_answer,
+    inside,
+    object_boxes,
+)
 from visualization_msgs.msg import Marker
 
 from lerf_ros.ros.bringup import start_cli, start_trainer
@@ -51,7 +58,7 @@ def test_every_object_is_found_inside_its_box_while_training_continues(online):
         response = client.query(name, return_cloud=True)
         assert response.success, response.message
         assert response.frame_id == "map"
-        assert response.peaks, f"no peak for {name}"
+        assert response.peaks, explain_answer(client, name, response) + trainer.log()[-3000:]
         best = response.peaks[0]
         assert inside(best.position, box), (name, best.position, box)
         assert response.cloud.width > 0 and response.cloud.header.frame_id == "map"
