@@ -195,10 +195,11 @@ def on_request_sections(path: Path) -> dict[str, list[str]]:
 def _without_groups(title: str, section: list[str], groups: set[str]) -> list[str] | None:
     """An earlier on-request section less the rows of ``groups`` (a newer run measured them),
     retitled to the groups it still holds; None when none remain."""
-    held = [g for g in title[len(ON_REQUEST_TITLE) :].split(", ") if g not in groups]
+    titled = title[len(ON_REQUEST_TITLE) :].split(", ")
+    held = [g for g in titled if g not in groups]
     if not held:
         return None
-    if len(held) == len(title[len(ON_REQUEST_TITLE) :].split(", ")):
+    if len(held) == len(titled):
         return section
 
     def superseded(line: str) -> bool:

@@ -61,9 +61,10 @@ class CameraInput:
         self.pending: deque = deque(maxlen=30)
         self.last_stamp: float | None = None
         self.last_pose_arrival = -math.inf
-        self.pose_lock = threading.Lock()
-        """Poses arrive in their own callback group (see _subscribe_cameras)."""
         """time.monotonic() of the last valid pose message."""
+        self.pose_lock = threading.Lock()
+        """Guards ``poses`` and ``last_pose_arrival``: poses arrive in their own callback group
+        (see _subscribe_cameras), images are matched in the input group."""
         self.tf_frame = ""
         """Optical frame looked up in TF (pose_source=tf); '' uses the image header's."""
 
