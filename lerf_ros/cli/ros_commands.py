@@ -165,10 +165,10 @@ def _pictures(args, overrides: dict, checkpoint: Path, queries: list[str], out: 
     """3D snapshots and side-by-side views of every query, from the node's saved checkpoint,
     with the node's own engine and target settings (its parameter file and overrides)."""
     import torch
-    import yaml
 
     from lerf_ros.engine import LerfEngine
     from lerf_ros.features.encoders.registry import load_dense_encoder, load_encoder
+    from lerf_ros.ros.parameter_files import parameters_for
     from lerf_ros.ros.parameters import (
         PARAMETERS,
         NodeParameters,
@@ -179,8 +179,7 @@ def _pictures(args, overrides: dict, checkpoint: Path, queries: list[str], out: 
 
     started = time.monotonic()
     values = {name: default for name, (default, _) in PARAMETERS.items()}
-    params = yaml.safe_load(Path(args.params).read_text()) or {}
-    values.update(params.get("lerf_trainer", {}).get("ros__parameters", {}))
+    values.update(parameters_for(Path(args.params), "/lerf_trainer"))
     values.update(overrides)
     p = NodeParameters(values)
     if p.torch_threads > 0:  # the node has stopped: its cores are free

@@ -138,7 +138,9 @@ def render_yaml() -> str:
     lines = [
         "# Parameters of lerf_trainer (ros2 launch lerf_ros lerf.launch.py, or lerf-ros bringup).",
         "# Every parameter is declared with this description in lerf_ros/ros/parameters.py.",
-        "lerf_trainer:",
+        "# Keyed '/**' so it applies under any node name or namespace (__node:=, --name):",
+        "# a file keyed 'lerf_trainer:' is silently ignored by a node renamed or namespaced.",
+        "/**:",
         "  ros__parameters:",
     ]
     for name, (default, description) in PARAMETERS.items():

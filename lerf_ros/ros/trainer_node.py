@@ -31,6 +31,7 @@ from lerf_ros.data.pose_buffer import PoseBuffer
 from lerf_ros.msg import TrainingStatus
 from lerf_ros.ros import conversions as conv
 from lerf_ros.ros.markers import query_markers
+from lerf_ros.ros.parameter_files import unmatched_params_files
 from lerf_ros.ros.parameters import declare, engine_config, target_config
 from lerf_ros.srv import GetTargets, Query
 
@@ -584,13 +585,16 @@ class LerfTrainerNode(Node):
 
 
 def main(argv: list[str] | None = None) -> int:
-    rclpy.init(args=argv if argv is not None else sys.argv)
+    argv = argv if argv is not None else sys.argv
+    rclpy.init(args=argv)
     try:
         node = LerfTrainerNode()
     except ValueError as error:
         print(f"lerf_trainer: {error}", file=sys.stderr)
         rclpy.try_shutdown()
         return 2
+    for warning in unmatched_params_files(argv, node.get_fully_qualified_name()):
+        node.get_logger().warning(warning)
     executor = MultiThreadedExecutor(num_threads=4)
     executor.add_node(node)
     try:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import yaml
-
+from lerf_ros.ros.parameter_files import parameters_for
 from lerf_ros.ros.parameters import PARAMETERS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,16 +46,19 @@ def test_launch_runs_executables_that_exist():
 
 def test_parameter_files_use_declared_parameters_with_matching_types():
     for name in ("lerf.yaml", "demo.yaml"):
-        data = yaml.safe_load((REPO / "config" / name).read_text())
-        params = data["lerf_trainer"]["ros__parameters"]
+        params = parameters_for(REPO / "config" / name, "/lerf_trainer")
         assert set(params) <= set(PARAMETERS), (name, set(params) - set(PARAMETERS))
         for key, value in params.items():
             default = PARAMETERS[key][0]
             assert type(value) is type(default) or (
                 isinstance(default, float) and isinstance(value, int | float)
             ), (name, key, value, default)
-    full = yaml.safe_load((REPO / "config" / "lerf.yaml").read_text())
-    assert set(full["lerf_trainer"]["ros__parameters"]) == set(PARAMETERS)
+    assert set(parameters_for(REPO / "config" / "lerf.yaml")) == set(PARAMETERS)
+    # Keyed for any name: a renamed or namespaced node gets the same parameters.
+    for fqn in ("/lerf_trainer_2", "/robot1/lerf_trainer"):
+        assert parameters_for(REPO / "config" / "demo.yaml", fqn) == parameters_for(
+            REPO / "config" / "demo.yaml"
+        )
 
 
 def test_lerf_yaml_and_readme_table_match_the_declared_parameters():

@@ -13,6 +13,7 @@ from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
 
 from lerf_ros.ros.bringup import REPO_CONFIG, start_trainer
 from lerf_ros.ros.client import TrainerClient
+from lerf_ros.ros.parameter_files import parameters_for
 
 REPO = Path(__file__).resolve().parents[2]
 RVIZ_CONFIG = REPO / "config" / "lerf.rviz"
@@ -131,7 +132,7 @@ def test_launch_starts_rviz_with_the_config_and_the_launch_fixed_frame():
         yaml.safe_load(RVIZ_CONFIG.read_text())["Visualization Manager"]["Global Options"][
             "Fixed Frame"
         ]
-        == yaml.safe_load(REPO_CONFIG.read_text())["lerf_trainer"]["ros__parameters"]["fixed_frame"]
+        == parameters_for(REPO_CONFIG)["fixed_frame"]
     )
 
 
