@@ -36,7 +36,7 @@ def key_matches(key: str, node_fqn: str) -> bool:
     return _key_pattern(str(key)).fullmatch(node_fqn) is not None
 
 
-def _sections(path: Path) -> dict:
+def _sections(path: Path | str) -> dict:
     data = yaml.safe_load(Path(path).read_text()) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: not a ROS 2 parameter file (top level is not a mapping)")
@@ -64,7 +64,7 @@ def unmatched_params_files(argv: list[str], node_fqn: str) -> list[str]:
     warnings = []
     for path in params_files(argv):
         try:
-            keys = [str(key) for key in _sections(Path(path))]
+            keys = [str(key) for key in _sections(path)]
         except (OSError, ValueError, yaml.YAMLError):
             continue  # rcl has already refused an unreadable file before the node exists
         if not any(key_matches(key, node_fqn) for key in keys):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from lerf_ros.ros.bringup import REPO_CONFIG, start_trainer
@@ -59,9 +57,7 @@ def test_a_parameter_file_keyed_for_another_name_is_warned_about(tmp_path):
     try:
         with TrainerClient("/lerf_trainer_renamed") as client:
             assert client.wait_for_services(timeout=30), node.log()
-        deadline = time.monotonic() + 20
-        while "has no section for node" not in node.log() and time.monotonic() < deadline:
-            time.sleep(0.2)
+            client.wait_until(lambda: "has no section for node" in node.log(), timeout=20)
         assert f"parameter file {keyed} has no section for node /lerf_trainer_renamed" in node.log()
         assert node.alive(), node.log()
     finally:
