@@ -6,11 +6,8 @@ import math
 import unicodedata
 from dataclasses import dataclass, field
 
+from lerf_ros.errors import QueryError
 from lerf_ros.training.config import QueryConfig
-
-
-class QueryError(ValueError):
-    """A query that cannot be answered as asked; the message says why."""
 
 
 @dataclass

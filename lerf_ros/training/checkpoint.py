@@ -19,12 +19,10 @@ from typing import Any
 
 import torch
 
+from lerf_ros.errors import CheckpointError
+
 FORMAT = "lerf_ros.checkpoint"
 VERSION = 1
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be read or written; the message names the file and problem."""
 
 
 _PLAIN = (str, int, float, bool, type(None), torch.Tensor, torch.dtype, torch.Size)
