@@ -30,7 +30,7 @@ def engine_rows(options: Options) -> list[Row]:
         _rays_per_second(engine, options.pick(1, 3))  # warm-up: allocator, lazy initialisation
         early = _rays_per_second(engine, steps)
         # Jump past the proposal warm-up: proposal fields then get gradients every 5th step.
-        engine.trainer.step_count = max(engine.step, config.sampler.proposal_warmup)
+        engine.training.fast_forward(config.sampler.proposal_warmup)
         steady = _rays_per_second(engine, steps)
         label = f"LerfEngine step, {name} preset, {precision}"
         note = (

@@ -43,14 +43,13 @@ def peak_rss_mb() -> float:
 def probe(count: int, device: str) -> dict:
     """Fill an engine with ``count`` keyframes and features, train a few steps, report memory."""
     from benchmarks.scene import preset, synthetic_scene
-    from lerf_ros.engine import LerfEngine
-    from lerf_ros.features.encoders.registry import load_dense_encoder, load_encoder
+    from lerf_ros.engine.build import build_engine
 
     options = Options(torch.device(device))
     dataset, _ = synthetic_scene()
     name, config = preset(options)
     config.keyframes.max_keyframes = max(count, config.keyframes.max_keyframes)
-    engine = LerfEngine(config, load_encoder("colour-minilm"), load_dense_encoder("colour-patches"))
+    engine = build_engine(config, "colour-minilm", "colour-patches")
     base_rss = _rss_mb()
     rng = np.random.default_rng(0)
     for index in range(count):
@@ -63,7 +62,7 @@ def probe(count: int, device: str) -> dict:
         engine.train_step()
     gpu = torch.cuda.max_memory_allocated() / 2**20 if options.cuda else None
     return {
-        "keyframes": len(engine.keyframes.snapshot()),
+        "keyframes": engine.status().keyframes,
         "preset": name,
         "peak_rss_mb": peak_rss_mb(),
         "rss_mb": _rss_mb(),

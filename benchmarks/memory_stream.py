@@ -61,8 +61,7 @@ def stream(
     from lerf_ros.data.synthetic.presets import default_scene
     from lerf_ros.data.synthetic.render import render_view
     from lerf_ros.data.synthetic.trajectory import orbit
-    from lerf_ros.engine import LerfEngine
-    from lerf_ros.features.encoders.registry import load_dense_encoder, load_encoder
+    from lerf_ros.engine.build import build_engine
     from lerf_ros.training.config import LerfConfig
 
     scene = default_scene()
@@ -78,7 +77,7 @@ def stream(
     config.feature_cache_dir = str(cache_dir)
     config.feature_cache_bytes = CACHE_BYTES
     config.feature_memory_bytes = MEMORY_BYTES
-    engine = LerfEngine(config, load_encoder("colour-minilm"), load_dense_encoder("colour-patches"))
+    engine = build_engine(config, "colour-minilm", "colour-patches")
     rng = np.random.default_rng(0)
     samples: list[dict] = []
     started = time.perf_counter()

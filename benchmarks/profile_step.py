@@ -24,11 +24,10 @@ def main(device_name: str) -> None:
     device = torch.device(device_name)
     name, config = preset(Options(device))
     engine, feature_seconds = scene_engine(Options(device), config)
-    trainer, frames = engine.trainer, engine.keyframes.snapshot()
     for _ in range(WARM_UP_STEPS):
         engine.train_step()
     # Past the proposal warm-up: proposal fields then get gradients every 5th step.
-    trainer.step_count = max(trainer.step_count, config.sampler.proposal_warmup)
+    engine.training.fast_forward(config.sampler.proposal_warmup)
     steps = 30 if device.type == "cuda" else 3
 
     def mean_seconds(fn) -> float:
@@ -40,7 +39,7 @@ def main(device_name: str) -> None:
         return (time.perf_counter() - start) / steps
 
     step = mean_seconds(engine.train_step)
-    sample = mean_seconds(lambda: trainer.sample_batch(frames))
+    sample = mean_seconds(engine.training.sample_batch)
     rays = config.trainer.rays_per_batch
     print(
         f"preset {name}: step {step * 1000:.1f} ms = {rays / step:,.0f} rays/s; "

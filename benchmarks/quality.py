@@ -12,14 +12,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from benchmarks.common import Options, Row
 from benchmarks.scene import preset
-from lerf_ros.cameras.rays import image_rays
 from lerf_ros.data.datasets import load_llff, load_transforms_json
 from lerf_ros.engine import LerfEngine
-from lerf_ros.features.encoders.registry import load_encoder
+from lerf_ros.engine.build import build_engine
 
 DATA = Path(
     os.environ.get("LERF_ROS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -67,13 +65,10 @@ def _fern(options: Options):
 
 def psnr(engine: LerfEngine, frames, transform) -> float:
     values = []
-    model = engine.trainer.model
     for frame in frames:
-        bundle = image_rays(frame.intrinsics, transform(frame.c2w), device=engine.device)
-        with engine.model_lock:
-            rgb = model.render_chunked(bundle.origins, bundle.directions)["rgb"]
-        target = torch.as_tensor(frame.image, device=engine.device).reshape(-1, 3) / 255.0
-        mse = float(((rgb.clamp(0, 1) - target) ** 2).mean())
+        rgb = engine.render_view(frame.intrinsics, transform(frame.c2w))["rgb"]
+        target = np.asarray(frame.image, dtype=np.float32) / 255.0
+        mse = float(((np.clip(rgb, 0, 1) - target) ** 2).mean())
         values.append(-10.0 * math.log10(max(mse, 1e-10)))
     return float(np.mean(values))
 
@@ -82,7 +77,7 @@ def _scene_rows(options: Options, name: str, setup) -> list[Row]:
     train, test, configure, transform, note = setup(options)
     preset_name, config = preset(options)
     configure(config)
-    engine = LerfEngine(config, load_encoder("colour-minilm"), None)
+    engine = build_engine(config, "colour-minilm", "none")
     for index, frame in enumerate(train):
         engine.add_frame(frame.image, frame.intrinsics, transform(frame.c2w), index, force=True)
     budgets = [options.pick(8.0, 30.0)] + ([120.0, 300.0] if options.full else [])

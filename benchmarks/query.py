@@ -10,7 +10,6 @@ import torch
 from benchmarks.common import Options, Row, median
 from benchmarks.scene import synthetic_scene, trained_engine
 from lerf_ros.query.candidates import Candidates
-from lerf_ros.query.query3d import compute_candidates, encode_in_chunks, run_query
 from lerf_ros.query.request import validate_request
 
 STAGES = ("text", "features", "sweep", "relevancy", "peaks")
@@ -30,19 +29,15 @@ def query_rows(options: Options) -> list[Row]:
     engine, origin = trained_engine(options, options.pick(10, 150))
     _, scene = synthetic_scene()
     text = scene["objects"][0]["name"]
-    config = engine.config.query
-    model = engine.trainer.model
-    frames = engine.keyframes.snapshot()
-    with engine.model_lock:  # what the engine does when its cached candidates are stale
-        start = time.perf_counter()
-        real, _ = compute_candidates(model, frames, config, engine.step, engine.device)
-        real = real.filtered(min(config.min_views, len(frames)))
-        encode_in_chunks(model, torch.as_tensor(real.points, device=engine.device))
-        candidate_seconds = time.perf_counter() - start
+    config = engine.query_config
+    start = time.perf_counter()
+    real, _, _ = engine.answers.fresh_candidates()  # what a query pays when the cache is stale
+    candidate_seconds = time.perf_counter() - start
+    keyframes = engine.status().keyframes
     rows = [
         Row(
             "query",
-            f"candidate extraction, {len(frames)} keyframes (cached {config.refresh_steps} steps)",
+            f"candidate extraction, {keyframes} keyframes (cached {config.refresh_steps} steps)",
             candidate_seconds * 1000,
             "ms",
             options.device_label(),
@@ -63,9 +58,7 @@ def query_rows(options: Options) -> list[Row]:
             samples: list[dict[str, float]] = []
             runs = repeats if count < 1_000_000 else max(repeats // 4, 2)
             for _ in range(runs + 1):  # the first run warms up
-                result = run_query(
-                    model, engine.texts, candidates, request, config, engine.device, None
-                )
+                result = engine.answers.run(request, candidates)
                 samples.append(result.timings)
             samples = samples[1:]
             stages = " · ".join(f"{s} {median([t[s] for t in samples]) * 1000:.0f}" for s in STAGES)

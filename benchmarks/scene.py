@@ -13,7 +13,7 @@ from benchmarks.common import Options
 from lerf_ros.data.datasets import load_dataset
 from lerf_ros.data.synthetic.export import make_scene_dataset
 from lerf_ros.engine import LerfEngine, NotReadyError
-from lerf_ros.features.encoders.registry import load_dense_encoder, load_encoder
+from lerf_ros.engine.build import build_engine
 from lerf_ros.training.config import LerfConfig
 
 SCENE_DIR = Path(tempfile.gettempdir()) / "lerf_ros_bench" / "scene_default_30"
@@ -45,7 +45,7 @@ def scene_engine(options: Options, config: LerfConfig | None = None) -> tuple[Le
     + colour-patches); returns it and the seconds its features took."""
     config = config or preset(options)[1]
     dataset, _ = synthetic_scene()
-    engine = LerfEngine(config, load_encoder("colour-minilm"), load_dense_encoder("colour-patches"))
+    engine = build_engine(config, "colour-minilm", "colour-patches")
     for index, frame in enumerate(dataset.frames):
         engine.add_frame(frame.image, frame.intrinsics, frame.c2w, float(index), force=True)
     start = time.perf_counter()

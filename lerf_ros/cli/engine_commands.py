@@ -51,34 +51,32 @@ def _engine_arguments(parser) -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
 
 
-def build_engine(args, frame_id: str = "world"):
-    """An engine from command-line options (encoders are loaded here)."""
-    import torch
-
-    from lerf_ros.engine import LerfEngine
-    from lerf_ros.features.encoders.registry import load_dense_encoder, load_encoder
+def _config(args):
+    """The preset the options ask for, on the device they ask for."""
     from lerf_ros.training.config import LerfConfig
     from lerf_ros.training.trainer import resolve_device
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     preset = args.preset if args.preset != "auto" else ("lerf" if device.type == "cuda" else "cpu")
     config = LerfConfig.lerf() if preset == "lerf" else LerfConfig.cpu()
     config.device = str(device)
-    return LerfEngine(config, load_encoder(args.encoder), load_dense_encoder(args.dino), frame_id)
+    return config
 
 
 def run_train(args) -> int:
     from tqdm import tqdm
 
     from lerf_ros.data.datasets import load_dataset
+    from lerf_ros.engine.build import build_engine
 
     dataset = load_dataset(args.data, downscale=args.downscale, max_images=args.max_images)
-    engine = build_engine(args, dataset.frame_id)
+    config = _config(args)
     if dataset.scene_box is not None:
-        engine.config.scene.box_min = tuple(float(v) for v in dataset.scene_box.minimum)
-        engine.config.scene.box_max = tuple(float(v) for v in dataset.scene_box.maximum)
+        config.scene.box_min = tuple(float(v) for v in dataset.scene_box.minimum)
+        config.scene.box_max = tuple(float(v) for v in dataset.scene_box.maximum)
+    engine = build_engine(
+        config, args.encoder, args.dino, frame_id=dataset.frame_id, threads=args.threads
+    )
     for index, frame in enumerate(dataset.frames):
         engine.add_frame(frame.image, frame.intrinsics, frame.c2w, float(index), force=True)
     with tqdm(total=len(dataset.frames), desc="features", unit="view", file=sys.stderr) as bar:
@@ -104,13 +102,12 @@ def run_train(args) -> int:
 
 
 def load_engine(args):
-    engine = build_engine(args)
-    engine.load(args.checkpoint)
-    # A saved checkpoint is trained as far as it will be: answer from it whatever its step
-    # count (``ready_steps`` is for a field still training online).
-    trainer_config = engine.config.trainer
-    trainer_config.ready_steps = min(trainer_config.ready_steps, engine.step)
-    return engine
+    """The checkpoint ``args.checkpoint``, to answer from."""
+    from lerf_ros.engine.build import open_checkpoint
+
+    return open_checkpoint(
+        _config(args), args.checkpoint, args.encoder, args.dino, threads=args.threads
+    )
 
 
 def run_query(args) -> int:
@@ -157,20 +154,15 @@ def run_query(args) -> int:
 
 def run_render(args) -> int:
     import numpy as np
-    import torch
 
-    from lerf_ros.cameras.rays import image_rays
     from lerf_ros.query.heatmap import save_png
 
     engine = load_engine(args)
-    frames = engine.keyframes.snapshot()
-    if not -len(frames) <= args.view < len(frames):
-        raise ValueError(f"view {args.view} out of range (checkpoint has {len(frames)} views)")
-    frame = frames[args.view]
-    bundle = image_rays(frame.intrinsics, frame.c2w, device=engine.device)
-    with engine.model_lock, torch.no_grad():
-        out = engine.trainer.model.render_chunked(bundle.origins, bundle.directions)
-    rgb = out["rgb"].view(frame.intrinsics.height, frame.intrinsics.width, 3).cpu().numpy()
+    views = engine.keyframe_views()
+    if not -len(views) <= args.view < len(views):
+        raise ValueError(f"view {args.view} out of range (checkpoint has {len(views)} views)")
+    view = views[args.view]
+    rgb = engine.render_view(view.intrinsics, view.c2w)["rgb"]
     save_png(args.out, (np.clip(rgb, 0, 1) * 255).round().astype(np.uint8))
     print(f"wrote {Path(args.out)}")
     return 0

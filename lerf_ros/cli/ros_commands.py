@@ -164,10 +164,7 @@ def _save_checkpoint(client, timeout: float = 120.0):
 def _pictures(args, overrides: dict, checkpoint: Path, queries: list[str], out: Path) -> str:
     """3D snapshots and side-by-side views of every query, from the node's saved checkpoint,
     with the node's own engine and target settings (its parameter file and overrides)."""
-    import torch
-
-    from lerf_ros.engine import LerfEngine
-    from lerf_ros.features.encoders.registry import load_dense_encoder, load_encoder
+    from lerf_ros.engine.build import open_checkpoint
     from lerf_ros.ros.parameter_files import parameters_for
     from lerf_ros.ros.parameters import (
         PARAMETERS,
@@ -182,15 +179,14 @@ def _pictures(args, overrides: dict, checkpoint: Path, queries: list[str], out: 
     values.update(parameters_for(Path(args.params), "/lerf_trainer"))
     values.update(overrides)
     p = NodeParameters(values)
-    if p.torch_threads > 0:  # the node has stopped: its cores are free
-        torch.set_num_threads(int(p.torch_threads))
-    options = {"checkpoint": p.encoder_checkpoint} if p.encoder_checkpoint else {}
-    engine = LerfEngine(
-        engine_config(p), load_encoder(p.encoder, **options), load_dense_encoder(p.dino)
+    engine = open_checkpoint(
+        engine_config(p),
+        checkpoint,
+        p.encoder,
+        p.dino,
+        encoder_checkpoint=p.encoder_checkpoint,
+        threads=p.torch_threads,  # the node has stopped: its cores are free
     )
-    engine.load(checkpoint)
-    # Trained as far as it will be: answer whatever its step count (as lerf-ros query does).
-    engine.config.trainer.ready_steps = min(engine.config.trainer.ready_steps, engine.step)
     targets = target_config(p)
     for text in queries:
         _, paths = query_pictures(engine, text, out, target_config=targets)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import torch
 
 from lerf_ros.query.candidates import count_free_views, count_views
 from lerf_ros.query.query3d import QueryResult
+from lerf_ros.query.reader import FieldReader
 from lerf_ros.targets.config import TargetConfig
 from lerf_ros.targets.geometry import Occupancy, ground_height, segment_object, support_height
 from lerf_ros.targets.grasps import Grasp, plan_grasps
@@ -27,18 +27,11 @@ class TargetAnswer:
     message: str = ""
 
 
-def density_occupancy(engine, threshold: float, chunk: int = 65536) -> Occupancy:
-    """``occupied(points)`` from the engine's field: density above ``threshold`` (1/m)."""
+def density_occupancy(field: FieldReader, threshold: float) -> Occupancy:
+    """``occupied(points)`` from the field: density above ``threshold`` (1/m)."""
 
     def occupied(points: np.ndarray) -> np.ndarray:
-        flat = torch.as_tensor(np.asarray(points, dtype=np.float32).reshape(-1, 3))
-        out = []
-        with engine.model_lock, torch.no_grad():
-            field_ = engine.trainer.model.nerf
-            for start in range(0, len(flat), chunk):
-                density, _ = field_.density(flat[start : start + chunk].to(engine.device))
-                out.append(density[:, 0].float().cpu())
-        return (torch.cat(out) > threshold).numpy() if out else np.zeros(0, dtype=bool)
+        return field.density(points) > threshold
 
     return occupied
 
@@ -67,7 +60,7 @@ def object_surface(result: QueryResult, peak, cluster_distance: float, tolerance
 
 
 def compute_targets(
-    engine,
+    field: FieldReader,
     text: str,
     negatives: list[str] | tuple[str, ...] = (),
     max_results: int = 0,
@@ -81,17 +74,17 @@ def compute_targets(
     """
     config = config or TargetConfig.default()
     object_text, part_text = split_part_query(text)
-    result = engine.query(object_text, list(negatives), max_results=max_results or None)
+    result = field.query(object_text, list(negatives), max_results=max_results or None)
     answer = TargetAnswer(result)
     if not result.peaks:
         answer.message = result.summary()
         return answer
-    occupied = occupied or density_occupancy(engine, config.occupied_density)
-    distance = engine.config.query.cluster_distance
+    occupied = occupied or density_occupancy(field, config.occupied_density)
+    distance = field.query_config.cluster_distance
     tolerance = config.grasp.support_tolerance
     grasp_sets = [(result, peak) for peak in result.peaks]
     if part_text:
-        part = engine.query(part_text, list(negatives), max_results=max_results or None)
+        part = field.query(part_text, list(negatives), max_results=max_results or None)
         object_points, _ = object_surface(result, result.peaks[0], distance, tolerance)
         peaks = part_peaks(
             part.points,
@@ -118,7 +111,7 @@ def compute_targets(
         )
         answer.grasps += [replace(grasp, peak=index) for grasp in grasps]
     answer.ground_z = ground_height(result.points, config.navigation.ground_height)
-    views = engine.depth_views()
+    views = field.depth_views()
     cameras = np.array([view.c2w[:3, 3] for view in views])
 
     def observed(points: np.ndarray) -> np.ndarray:

@@ -119,7 +119,7 @@ def test_a_failing_feature_extraction_is_reported_retried_and_training_goes_on(v
         status = engine.status()
         assert "feature extraction failed for keyframe 1, retrying" in status.error
         assert "device-side assert" in status.error
-        assert status.state == "training" and not engine.skipped_features
+        assert status.state == "training" and not engine.keyframes.skipped_features
         assert answered(engine, "red ball").peaks is not None  # serving
     finally:
         engine.stop()
@@ -131,7 +131,7 @@ def test_a_keyframe_that_always_fails_is_skipped_and_the_rest_train(views):
         engine.add_frame(image, INTRINSICS, pose, float(index), force=True)
     engine.start()
     try:
-        assert wait_for(lambda: engine.skipped_features == {0}, 30), engine.status()
+        assert wait_for(lambda: engine.keyframes.skipped_features == {0}, 30), engine.status()
         assert wait_for(lambda: engine.ready, 30), engine.status()
         status = engine.status()
         assert status.keyframes == 4 and status.keyframes_with_features == 3
@@ -237,8 +237,8 @@ def test_a_burst_of_thousands_of_frames_keeps_memory_bounded_and_training_going(
         assert status.frames_received == burst and status.frames_dropped == 0
         assert accepted > burst // 2  # most became keyframes...
         assert status.keyframes == 10  # ...and the buffer held its cap
-        assert engine._feature_queue.qsize() <= engine._feature_queue.maxsize
-        assert engine.feature_queue_overflows > 0
+        assert engine.feature_worker.queue.qsize() <= engine.feature_worker.queue.maxsize
+        assert engine.feature_worker.overflows > 0
         engine.start()
         # Every keyframe still in the buffer gets its features (the worker finds the ones
         # that did not fit the queue), and training continues.
@@ -266,7 +266,7 @@ def test_a_field_without_surface_is_looked_at_again_by_the_next_query(views):
         engine.step,
     )
     with engine.model_lock:
-        engine._candidates = (empty, [], torch.zeros(0, 1))  # what an early query left behind
-        candidates, _, _ = engine.candidates()
+        engine.answers.cache = (empty, [], torch.zeros(0, 1))  # what an early query left behind
+        candidates, _, _ = engine.answers.candidates()
     assert len(candidates) > 0 and candidates.step == engine.step
     assert engine.query("red ball").peaks is not None

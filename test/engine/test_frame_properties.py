@@ -179,11 +179,11 @@ def engine():
 def test_add_frame_never_raises_and_counts_every_invalid_frame(
     engine, image, camera, c2w, stamp, force
 ):
-    received, dropped = engine.frames_received, sum(engine.drops.values())
+    received, dropped = engine.drops.frames_received, engine.drops.frames_dropped
     decision = engine.add_frame(image, camera, c2w, stamp, force=force)
-    assert engine.frames_received == received + 1
+    assert engine.drops.frames_received == received + 1
     invalid = decision.reason.startswith("invalid frame: ")
-    assert sum(engine.drops.values()) == dropped + int(invalid)
+    assert engine.drops.frames_dropped == dropped + int(invalid)
     if invalid:
         assert not decision.accepted and "\n" not in decision.reason
     else:
