@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.util
 
 from benchmarks.common import NA_CPU, Options, Row
-from lerf_ros.fields.bench import NerfStepBenchmark, benchmark_hash_grid, benchmark_nerf_training
+from lerf_ros.fields.bench import benchmark_hash_grid
 from lerf_ros.fields.hash_grid import HashGridConfig
+from lerf_ros.samplers.bench import NerfStepBenchmark, benchmark_nerf_training
 from lerf_ros.training.config import LerfConfig
 
 LERF_REFERENCE = "≈45k rays/s, whole step (A100; 4096 rays x 30k steps / 45 min)"

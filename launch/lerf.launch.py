@@ -15,21 +15,55 @@ from launch_ros.substitutions import FindPackageShare
 
 from launch import LaunchDescription
 
-# (argument, default, description, parameter it sets on lerf_trainer)
+# (argument, default, description, parameter it sets on lerf_trainer): defaults and
+# descriptions are the node's (lerf_ros/ros/parameters.py); regenerate with
+#   python -m lerf_ros.ros.parameters launch image_topics camera_info_topics ...
+# (test/ros/test_launch_and_config.py fails when they disagree).
 ARGUMENTS = [
-    ("image_topics", "['/camera/image_raw']", "Image topics, one per camera", "image_topics"),
+    (
+        "image_topics",
+        "['/camera/image_raw']",
+        "Image topics, one per camera (…/compressed: sensor_msgs/CompressedImage).",
+        "image_topics",
+    ),
     (
         "camera_info_topics",
         "['/camera/camera_info']",
-        "CameraInfo topics, one per camera",
+        "CameraInfo topics, one per camera.",
         "camera_info_topics",
     ),
-    ("pose_source", "tf", "Where camera poses come from: tf | pose | odometry", "pose_source"),
-    ("pose_topics", "['/camera/pose']", "PoseStamped/Odometry topics when not tf", "pose_topics"),
-    ("fixed_frame", "map", "Frame the field and all answers live in", "fixed_frame"),
-    ("encoder", "openclip", "CLIP encoder: a name or package.module:Class", "encoder"),
-    ("dino", "dino", "DINO encoder: a name, none, or package.module:Class", "dino"),
-    ("device", "auto", "Torch device: auto | cpu | cuda | cuda:N", "device"),
+    (
+        "pose_source",
+        "pose",
+        "Camera poses from: ``pose`` (PoseStamped on pose_topics) | ``odometry`` (Odometry on "
+        "pose_topics) | ``tf`` (the optical frame looked up in fixed_frame).",
+        "pose_source",
+    ),
+    (
+        "pose_topics",
+        "['/camera/pose']",
+        "PoseStamped or Odometry topics, one per camera.",
+        "pose_topics",
+    ),
+    ("fixed_frame", "map", "Frame the field, poses and every answer live in.", "fixed_frame"),
+    (
+        "encoder",
+        "openclip",
+        "CLIP encoder: ``openclip`` | ``colour-minilm`` | ``package.module:Class``.",
+        "encoder",
+    ),
+    (
+        "dino",
+        "dino",
+        "DINO encoder: ``dino`` | ``colour-patches`` | ``none`` | ``package.module:Class``.",
+        "dino",
+    ),
+    (
+        "device",
+        "auto",
+        "Torch device: ``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N``.",
+        "device",
+    ),
 ]
 
 

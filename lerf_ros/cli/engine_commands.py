@@ -53,12 +53,13 @@ def _engine_arguments(parser) -> None:
 
 def _config(args):
     """The preset the options ask for, on the device they ask for."""
-    from lerf_ros.training.config import LerfConfig
+    from lerf_ros.training.config import LerfConfig, check_device
     from lerf_ros.training.trainer import resolve_device
 
-    device = resolve_device(args.device)
+    # check_device / from_preset: the node's error text for the same mistake.
+    device = resolve_device(check_device(args.device))
     preset = args.preset if args.preset != "auto" else ("lerf" if device.type == "cuda" else "cpu")
-    config = LerfConfig.lerf() if preset == "lerf" else LerfConfig.cpu()
+    config = LerfConfig.from_preset(preset)
     config.device = str(device)
     return config
 

@@ -175,7 +175,7 @@ def _pictures(args, overrides: dict, checkpoint: Path, queries: list[str], out: 
     from lerf_ros.visualize.pictures import query_pictures
 
     started = time.monotonic()
-    values = {name: default for name, (default, _) in PARAMETERS.items()}
+    values = {name: parameter.default for name, parameter in PARAMETERS.items()}
     values.update(parameters_for(Path(args.params), "/lerf_trainer"))
     values.update(overrides)
     p = NodeParameters(values)

@@ -2,9 +2,30 @@
 
 The node feeds messages in and gets back frames to train on and drops to count; every rule
 lives here so it can be unit-tested without a node.
+
+Every image reaches one verdict, counted once in the shared :class:`DropLedger`: offered to
+the engine (whose ``add_frame`` counts it as received) or dropped here (``refuse``: received
+and dropped at once). A bad pose message is counted as a drop but not as a received frame:
+``frames_received`` counts images.
 """
 
 from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from lerf_ros.data.drops import DropLedger
+from lerf_ros.data.pose_buffer import PoseBuffer
+
+if TYPE_CHECKING:
+    from lerf_ros.cameras.intrinsics import Intrinsics
 
 MAX_STAMP_AHEAD = 3600.0
 """Seconds: a stamp further ahead of this machine's clock is a broken clock, not a frame (it
@@ -12,3 +33,221 @@ would also hold back time-based keyframe selection until the clock caught up).""
 
 TIME_JUMP_BACK = 2.0
 """Seconds: a stamp this far behind the last one is a clock reset, not a late frame."""
+
+WAITING_IMAGES = 30
+"""Images one camera holds while their poses are on the way; a longer burst drops the oldest."""
+
+NO_CAMERA_INFO = "no camera info received yet"
+
+PoseLookup = Callable[[str, float], "np.ndarray | None"]
+"""``lookup(camera, stamp)``: the camera's pose at ``stamp`` from elsewhere (TF), or None."""
+
+DropReport = Callable[[str, str], None]
+"""``on_drop(reason, detail)``: told about every dropped frame, to log it."""
+
+
+@dataclass(frozen=True)
+class MatchedFrame:
+    """An image with its calibration and the pose at its stamp: ready for the engine."""
+
+    camera: str
+    stamp: float
+    rgb: np.ndarray
+    intrinsics: Intrinsics
+    pose: np.ndarray
+
+
+class FrameSink(Protocol):
+    """What frames are offered to (the engine)."""
+
+    def add_frame(self, image, intrinsics, c2w, stamp, camera): ...
+
+
+@dataclass
+class _WaitingImage:
+    stamp: float
+    rgb: np.ndarray
+    intrinsics: Intrinsics
+    arrived: float
+    """Monotonic time the image arrived."""
+
+
+class CameraState:
+    """One camera's latest calibration, pose history and images waiting for a pose."""
+
+    def __init__(self, name: str, slop: float):
+        self.name = name
+        self.intrinsics: Intrinsics | None = None
+        self.info_error: str | None = NO_CAMERA_INFO
+        self.poses = PoseBuffer(slop=slop)
+        self.waiting: deque[_WaitingImage] = deque(maxlen=WAITING_IMAGES)
+        self.last_stamp: float | None = None
+        self.last_pose_arrival = -math.inf
+        """Monotonic time of the last valid pose."""
+
+
+def _ignore(*_args) -> None:
+    pass
+
+
+class FrameSync:
+    """Per-camera image/pose matching with the drop rules.
+
+    Thread-safe: poses arrive on their own thread (the node gives them their own callback
+    group), images, calibrations and the periodic :meth:`match` on another. Frames are offered
+    to the engine (:meth:`offer`) outside the lock.
+    """
+
+    def __init__(
+        self,
+        cameras: Sequence[str],
+        ledger: DropLedger,
+        *,
+        slop: float = 0.05,
+        pose_wait: float = 0.5,
+        lookup: PoseLookup | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        on_drop: DropReport = _ignore,
+        on_warning: Callable[[str], None] = _ignore,
+    ):
+        """``lookup`` given: poses come from it (TF) instead of :meth:`pose`. ``monotonic``
+        measures waiting, ``wall`` is compared with stamps (injectable for tests)."""
+        self.cameras = {name: CameraState(name, slop) for name in cameras}
+        self.ledger = ledger
+        self.pose_wait = pose_wait
+        self.lookup = lookup
+        self.monotonic = monotonic
+        self.wall = wall
+        self.on_drop = on_drop
+        self.on_warning = on_warning
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------- inputs
+    def camera_info(self, camera: str, intrinsics: Intrinsics) -> None:
+        with self._lock:
+            state = self.cameras[camera]
+            state.intrinsics, state.info_error = intrinsics, None
+
+    def bad_camera_info(self, camera: str, error: str) -> None:
+        """A calibration that could not be used: images are dropped until a valid one arrives
+        (training on a stale one after the camera announced a broken one would be a guess)."""
+        with self._lock:
+            state = self.cameras[camera]
+            state.intrinsics, state.info_error = None, error
+
+    def pose(self, camera: str, stamp: float, c2w: np.ndarray) -> None:
+        """A camera-to-world pose (already in the fixed frame, extrinsic applied)."""
+        ahead = stamp - self.wall()
+        if ahead > MAX_STAMP_AHEAD:
+            # Before it enters the buffer: the pose stream would look past every later image.
+            self.bad_pose(camera, f"stamp {ahead:.0f} s in the future")
+            return
+        with self._lock:
+            state = self.cameras[camera]
+            state.poses.add(stamp, c2w)
+            state.last_pose_arrival = self.monotonic()
+
+    def bad_pose(self, camera: str, error: str) -> None:
+        self.ledger.drop("bad pose")
+        self.on_drop("bad pose", error)
+
+    def bad_image(self, camera: str, error: str) -> None:
+        self._refuse("bad image", error)
+
+    def image(self, camera: str, stamp: float, rgb: np.ndarray) -> list[MatchedFrame]:
+        """Take an image in; returns the frames (of any camera) whose pose is now known."""
+        ahead = stamp - self.wall()
+        if ahead > MAX_STAMP_AHEAD:
+            # Before it becomes last_stamp: one such frame would make every later one look
+            # like a clock reset.
+            self._refuse("stamp in the future", f"{ahead:.0f} s ahead")
+            return []
+        with self._lock:
+            state = self.cameras[camera]
+            last = state.last_stamp
+            if last is not None and stamp <= last:
+                if last - stamp > TIME_JUMP_BACK:
+                    # A clock reset (bag loop, simulator restart): follow it instead of
+                    # dropping every frame from now on.
+                    self.on_warning(
+                        f"{camera}: time jumped back {last - stamp:.1f} s; following the new clock"
+                    )
+                else:
+                    self._refuse("stamp not increasing", f"{stamp:.3f} after {last:.3f}")
+                    return []
+            state.last_stamp = stamp
+            if state.intrinsics is None:
+                self._refuse("no valid camera info", state.info_error or "")
+                return []
+            if len(state.waiting) == state.waiting.maxlen:  # a burst without poses
+                state.waiting.popleft()
+                self._refuse("too many images waiting for poses", "")
+            state.waiting.append(_WaitingImage(stamp, rgb, state.intrinsics, self.monotonic()))
+            return self._match_locked()
+
+    # ----------------------------------------------------------- matching
+    def match(self) -> list[MatchedFrame]:
+        """Frames whose pose has arrived; images that waited too long are dropped."""
+        with self._lock:
+            return self._match_locked()
+
+    def _match_locked(self) -> list[MatchedFrame]:
+        matched = []
+        for state in self.cameras.values():
+            still_waiting: deque[_WaitingImage] = deque(maxlen=state.waiting.maxlen)
+            for waiting in state.waiting:
+                pose = (
+                    self.lookup(state.name, waiting.stamp)
+                    if self.lookup is not None
+                    else state.poses.lookup(waiting.stamp)
+                )
+                if pose is not None:
+                    matched.append(
+                        MatchedFrame(
+                            state.name, waiting.stamp, waiting.rgb, waiting.intrinsics, pose
+                        )
+                    )
+                elif self._pose_not_coming(state, waiting):
+                    self._refuse("no pose for stamp", f"{waiting.stamp:.3f}")
+                else:
+                    still_waiting.append(waiting)
+            state.waiting = still_waiting
+        return matched
+
+    def _pose_not_coming(self, state: CameraState, waiting: _WaitingImage) -> bool:
+        """Whether an image still without a pose should be dropped. With pose topics: once the
+        pose stream has gone past its stamp, or when it waited ``pose_wait`` and no pose came
+        for ``pose_wait`` either. Poses that keep coming, only late (the executor behind under
+        query load), are waited for: by the wall clock alone, such images were all dropped.
+        With a ``lookup`` (TF) there is no stream to watch: ``pose_wait`` of waiting alone."""
+        now = self.monotonic()
+        waited = now - waiting.arrived > self.pose_wait
+        if self.lookup is not None:
+            return waited
+        silent = now - state.last_pose_arrival > self.pose_wait
+        return state.poses.passed(waiting.stamp) or (waited and silent)
+
+    # ------------------------------------------------------------ verdicts
+    def offer(self, frames: Iterable[MatchedFrame], engine: FrameSink | None, why_not: str) -> None:
+        """Give matched frames to the engine; ``engine`` None (still loading, or failed to
+        start, which ``why_not`` says) drops them. The engine counts what it is offered."""
+        for frame in frames:
+            if engine is None:
+                self._refuse("engine not started", why_not)
+                continue
+            try:
+                decision = engine.add_frame(
+                    frame.rgb, frame.intrinsics, frame.pose, frame.stamp, frame.camera
+                )
+            except Exception as error:  # add_frame counted the frame before it raised
+                self.ledger.drop("engine rejected frame")
+                self.on_drop("engine rejected frame", str(error))
+                continue
+            if not decision.accepted and decision.reason.startswith("invalid frame"):
+                # Counted by the engine; only the log is ours.
+                self.on_drop("invalid frame", decision.reason.partition(": ")[2])
+
+    def _refuse(self, reason: str, detail: str) -> None:
+        self.ledger.refuse(reason)
+        self.on_drop(reason, detail)

@@ -17,6 +17,7 @@ from lerf_ros.cameras.intrinsics import Intrinsics
 from lerf_ros.cameras.rays import image_rays
 from lerf_ros.errors import NotReadyError
 from lerf_ros.query.candidates import Candidates, DepthView
+from lerf_ros.query.config import QueryConfig
 from lerf_ros.query.query3d import (
     QueryResult,
     TextEmbeddings,
@@ -26,7 +27,6 @@ from lerf_ros.query.query3d import (
     run_query,
 )
 from lerf_ros.query.request import QueryRequest
-from lerf_ros.training.config import QueryConfig
 from lerf_ros.training.keyframe_store import KeyframeStore
 from lerf_ros.training.trainer import Trainer
 

@@ -34,11 +34,12 @@ from lerf_ros.errors import NotReadyError
 from lerf_ros.features.cache import FeatureCache
 from lerf_ros.features.extractor import FeatureExtractor
 from lerf_ros.query.candidates import DepthView
+from lerf_ros.query.config import QueryConfig
 from lerf_ros.query.query3d import QueryResult, TextEmbeddings
 from lerf_ros.query.reader import KeyframeView
 from lerf_ros.query.request import validate_request
 from lerf_ros.training.checkpoint import load_checkpoint, save_checkpoint
-from lerf_ros.training.config import LerfConfig, QueryConfig
+from lerf_ros.training.config import LerfConfig
 from lerf_ros.training.keyframe_store import KeyframeStore
 from lerf_ros.training.trainer import StepStats, Trainer, resolve_device
 
@@ -54,7 +55,7 @@ class LerfEngine:
         frame_id: str = "map",
         drops: DropLedger | None = None,
     ):
-        self.config = config
+        self.config = config.validate()  # the node and the CLI get the same error text
         self.frame_id = frame_id
         self.device = resolve_device(config.device)
         self.encoder = encoder.to(self.device) if hasattr(encoder, "to") else encoder
@@ -251,7 +252,7 @@ class LerfEngine:
             message=message,
             drop_reasons=self.drops.reasons(),
             error=self.error,
-            losses=dict(getattr(stats, "losses", {})) if stats else {},  # ARCH-TEMP
+            losses=dict(stats.losses) if stats else {},
         )
 
     # ------------------------------------------------- reading (FieldReader)

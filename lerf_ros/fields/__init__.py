@@ -1,6 +1,6 @@
-"""Neural fields: hash grid encodings, the radiance and proposal fields, the language field and
-the proposal sampler that decides where they are evaluated. Plain PyTorch; tiny-cuda-nn is used
-on CUDA when installed."""
+"""Neural fields: hash grid encodings, the radiance and proposal fields and the language field.
+Plain PyTorch; tiny-cuda-nn is used on CUDA when installed. Where the fields are evaluated along
+rays is decided by ``lerf_ros.samplers``."""
 
 from lerf_ros.fields.contraction import (
     AabbNormalize,
@@ -18,15 +18,6 @@ from lerf_ros.fields.nerf_field import (
     NerfFieldConfig,
     proposal_field_configs,
 )
-from lerf_ros.fields.sampling import (
-    PDFSampler,
-    ProposalNetworkSampler,
-    ProposalSamplerConfig,
-    RaySamples,
-    Spacing,
-    UniformSampler,
-    intersect_aabb,
-)
 
 __all__ = [
     "MLP",
@@ -41,14 +32,7 @@ __all__ = [
     "MLPConfig",
     "NerfField",
     "NerfFieldConfig",
-    "PDFSampler",
-    "ProposalNetworkSampler",
-    "ProposalSamplerConfig",
-    "RaySamples",
     "SceneContraction",
-    "Spacing",
-    "UniformSampler",
-    "intersect_aabb",
     "make_contraction",
     "proposal_field_configs",
 ]

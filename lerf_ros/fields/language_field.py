@@ -9,6 +9,7 @@ the CLIP head depends on the scale, so a scale sweep encodes the points once
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import torch
 from torch import nn
@@ -42,9 +43,9 @@ class LanguageFieldConfig:
     """Hidden layers of the DINO head (encoding -> 1 x 256 -> dino_dim)."""
     contraction: ContractionConfig = field(default_factory=ContractionConfig)
     """How world points map into the grids' unit cube."""
-    grid_backend: str = "auto"
+    grid_backend: Literal["auto", "torch", "tcnn"] = "auto"
     """``auto``, ``torch`` or ``tcnn`` for the hash grids."""
-    mlp_backend: str = "auto"
+    mlp_backend: Literal["auto", "torch", "tcnn"] = "auto"
     """``auto``, ``torch`` or ``tcnn`` for the heads."""
 
     @classmethod

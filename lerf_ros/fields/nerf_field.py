@@ -7,6 +7,7 @@ own contraction of the scene box. Points a bounded field cannot represent get ze
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import torch
 from torch import nn
@@ -44,19 +45,8 @@ class NerfFieldConfig:
     """Rows of the appearance embedding table (images indexed 0..max-1)."""
     average_init_density: float = 1.0
     """Density scale: ``density = average_init_density * trunc_exp(raw)``."""
-    mlp_backend: str = "auto"
+    mlp_backend: Literal["auto", "torch", "tcnn"] = "auto"
     """``auto``, ``torch`` or ``tcnn`` for both MLPs (see :class:`MLPConfig`)."""
-
-    @classmethod
-    def cpu_preset(cls) -> NerfFieldConfig:
-        """A smaller field that trains at thousands of rays/s on a few CPU cores.
-
-        12 levels up to 512 with 2^17 rows keep the whole table (~9 MB) in a CPU's last-level
-        cache; hash lookups, not the MLPs, dominate a CPU step.
-        """
-        return cls(
-            grid=HashGridConfig(num_levels=12, log2_hashmap_size=17, max_resolution=512),
-        )
 
 
 class NerfField(nn.Module):
@@ -146,7 +136,7 @@ class DensityFieldConfig:
     """Hidden layers of the MLP."""
     average_init_density: float = 1.0
     """Density scale: ``density = average_init_density * trunc_exp(raw)``."""
-    mlp_backend: str = "auto"
+    mlp_backend: Literal["auto", "torch", "tcnn"] = "auto"
     """``auto``, ``torch`` or ``tcnn``."""
 
 

@@ -11,18 +11,42 @@ import threading
 import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import torch
 
 from lerf_ros.cameras.intrinsics import Intrinsics
 from lerf_ros.cameras.rays import image_rays
+from lerf_ros.fields.language_field import LanguageField
 from lerf_ros.query.candidates import Candidates, DepthView, count_views, voxel_downsample
+from lerf_ros.query.config import QueryConfig
 from lerf_ros.query.peaks import Peak, find_peaks
 from lerf_ros.query.relevancy import CANONICAL_NEGATIVES, best_scale, relevancy
 from lerf_ros.query.request import QueryRequest
-from lerf_ros.training.config import QueryConfig
-from lerf_ros.training.model import LerfModel
+
+
+class FieldModel(Protocol):
+    """What a query needs of a trained model (``lerf_ros.training.model.LerfModel`` is one):
+    queries sit below training and see the model only through this."""
+
+    language: LanguageField
+    aabb: torch.Tensor
+
+    def eval(self): ...
+
+    def render_chunked(
+        self,
+        origins: torch.Tensor,
+        directions: torch.Tensor,
+        chunk: int = ...,
+        depth_method: str = ...,
+    ) -> dict[str, torch.Tensor]: ...
+
+    def render_clip_chunked(
+        self, origins: torch.Tensor, directions: torch.Tensor, scale: float
+    ) -> dict[str, torch.Tensor]: ...
+
 
 HEATMAP_BLOCK_RAYS = 2048
 """Rays rendered per model-lock hold by :func:`relevancy_image` (~0.1-0.3 s on two CPU
@@ -89,7 +113,7 @@ class TextEmbeddings:
 
 @torch.no_grad()
 def compute_candidates(
-    model: LerfModel,
+    model: FieldModel,
     keyframes: list,
     config: QueryConfig,
     step: int,
@@ -139,7 +163,7 @@ def sweep_scales(config: QueryConfig) -> torch.Tensor:
 
 @torch.no_grad()
 def run_query(
-    model: LerfModel,
+    model: FieldModel,
     texts: TextEmbeddings,
     candidates: Candidates,
     request: QueryRequest,
@@ -201,7 +225,7 @@ def run_query(
     return QueryResult(request, peaks, scale, candidates.points, scores, candidates.colors, timings)
 
 
-def encode_in_chunks(model: LerfModel, points: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
+def encode_in_chunks(model: FieldModel, points: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
     parts = [model.language.encode(points[i : i + chunk]) for i in range(0, len(points), chunk)]
     if not parts:
         return torch.zeros(0, model.language.feature_dim, device=points.device)
@@ -209,7 +233,7 @@ def encode_in_chunks(model: LerfModel, points: torch.Tensor, chunk: int = 65536)
 
 
 def clip_in_chunks(
-    model: LerfModel, features: torch.Tensor, scale: float, chunk: int = 65536
+    model: FieldModel, features: torch.Tensor, scale: float, chunk: int = 65536
 ) -> torch.Tensor:
     parts = []
     for i in range(0, len(features), chunk):
@@ -223,7 +247,7 @@ def clip_in_chunks(
 
 @torch.no_grad()
 def relevancy_image(
-    model: LerfModel,
+    model: FieldModel,
     texts: TextEmbeddings,
     intrinsics: Intrinsics,
     c2w: np.ndarray,

@@ -17,8 +17,8 @@ from lerf_ros.cameras.intrinsics import Intrinsics
 from lerf_ros.query.candidates import DepthView
 
 if TYPE_CHECKING:
+    from lerf_ros.query.config import QueryConfig
     from lerf_ros.query.query3d import QueryResult
-    from lerf_ros.training.config import QueryConfig
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from lerf_ros.errors import QueryError
-from lerf_ros.training.config import QueryConfig
+from lerf_ros.query.config import QueryConfig
 
 
 @dataclass

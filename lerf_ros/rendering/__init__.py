@@ -1,6 +1,8 @@
-"""Volume rendering of the fields' outputs (rgb, depth, CLIP, DINO) and sampling losses."""
+"""Volume rendering of the fields' outputs (rgb, depth, CLIP, DINO) and sampling losses: functions
+on tensors and on ``RaySamples`` (the sample intervals), importing nothing of fields or samplers."""
 
 from lerf_ros.rendering.losses import distortion_loss, interlevel_loss
+from lerf_ros.rendering.ray_samples import RaySamples, SpacingMap
 from lerf_ros.rendering.volume import (
     gather_samples,
     render_accumulation,
@@ -12,6 +14,8 @@ from lerf_ros.rendering.volume import (
 )
 
 __all__ = [
+    "RaySamples",
+    "SpacingMap",
     "distortion_loss",
     "gather_samples",
     "interlevel_loss",

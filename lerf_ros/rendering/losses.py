@@ -7,12 +7,10 @@ Both work on the spacing coordinates of the samples (``RaySamples.spacing_bins``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import torch
 
-if TYPE_CHECKING:
-    from lerf_ros.fields.sampling import RaySamples
+from lerf_ros.rendering.ray_samples import RaySamples
 
 EPS = 1e-7
 """Guards the division by the weights in the interlevel loss."""

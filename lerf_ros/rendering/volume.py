@@ -7,30 +7,22 @@ geometry (the language heads), pass ``weights.detach()``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import torch
 
-if TYPE_CHECKING:
-    from lerf_ros.fields.sampling import RaySamples
+from lerf_ros.rendering.ray_samples import RaySamples
+from lerf_ros.rendering.weights import render_weights
 
-
-def render_weights(
-    densities: torch.Tensor, deltas: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """densities, deltas [R, S, 1] -> (weights, transmittance) [R, S, 1].
-
-    ``T_i = exp(-sum_{j<i} sigma_j delta_j)``, ``alpha_i = 1 - exp(-sigma_i delta_i)``,
-    ``w_i = T_i alpha_i``. Sums of optical depth (not products of (1 - alpha)) keep it stable;
-    ``expm1`` keeps small alphas accurate.
-    """
-    optical_depth = densities * deltas
-    alphas = -torch.expm1(-optical_depth)
-    # Exclusive cumulative sum: the light reaching sample i has crossed samples 0..i-1.
-    accumulated = torch.cumsum(optical_depth, dim=-2) - optical_depth
-    transmittance = torch.exp(-accumulated)
-    weights = torch.nan_to_num(alphas * transmittance)
-    return weights, transmittance
+__all__ = [
+    "gather_samples",
+    "render_accumulation",
+    "render_depth",
+    "render_embedding",
+    "render_rgb",
+    "render_weights",
+    "top_k_samples",
+]
 
 
 def render_accumulation(weights: torch.Tensor) -> torch.Tensor:

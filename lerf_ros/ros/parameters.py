@@ -1,67 +1,160 @@
-"""The node's parameters: declared with descriptions, mapped onto the engine's dataclasses."""
+"""The node's parameters: a table ``parameter name -> dataclass field``.
+
+Every default and description comes from the settings dataclasses: the node's own
+(:class:`~lerf_ros.ros.node_config.NodeConfig`), the engine's composition root
+(:class:`~lerf_ros.training.config.LerfConfig`, its default preset) and the target planners'
+(:class:`~lerf_ros.targets.config.TargetConfig`); a description is the field's docstring.
+config/lerf.yaml, the README's parameter table and the launch file's arguments are rendered
+from this table (``python -m lerf_ros.ros.parameters [yaml|readme|launch]``) and a test checks
+that they still agree with it.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import sys
+import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from rcl_interfaces.msg import ParameterDescriptor
-
+from lerf_ros.configuration import field_doc, field_type, get_path, owner_and_field, set_path
+from lerf_ros.ros.node_config import NodeConfig
 from lerf_ros.targets.config import TargetConfig
-from lerf_ros.training.config import LerfConfig
+from lerf_ros.training.config import PRESETS, LerfConfig
 
-# name -> (default, description). Defaults of 0 / "" mean "the preset's value".
-PARAMETERS: dict[str, tuple[object, str]] = {
-    "fixed_frame": ("map", "Frame the field, poses and every answer live in"),
-    "image_topics": (
-        ["/camera/image_raw"],
-        "Image topics, one per camera (…/compressed: sensor_msgs/CompressedImage)",
-    ),
-    "camera_info_topics": (["/camera/camera_info"], "CameraInfo topics, one per camera"),
-    "pose_source": ("pose", "Camera poses from: pose (PoseStamped) | odometry | tf"),
-    "pose_topics": (["/camera/pose"], "PoseStamped or Odometry topics, one per camera"),
-    "optical_frames": ([""], "Optical frame per camera for pose_source=tf ('' = image header)"),
-    "extrinsic": (
-        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
-        "Static pose x y z qx qy qz qw of the optical frame in the posed frame",
-    ),
-    "pose_slop": (0.05, "Largest image/pose stamp difference (s) used for matching"),
-    "pose_wait": (
-        0.5,
-        "How long (s) an image waits for its pose while no pose arrives before it is dropped",
-    ),
-    "preset": ("lerf", "Model size: lerf (kerrj/lerf's, GPU) | cpu (small, two CPU cores)"),
-    "encoder": ("openclip", "CLIP encoder: openclip | colour-minilm | package.module:Class"),
-    "encoder_checkpoint": ("", "Local open_clip checkpoint file (no download)"),
-    "dino": ("dino", "DINO encoder: dino | colour-patches | none | package.module:Class"),
-    "device": ("auto", "Torch device: auto | cpu | cuda | cuda:N"),
-    "torch_threads": (0, "CPU threads for torch (0: torch's default)"),
-    "max_keyframes": (200, "Keyframe buffer capacity (most redundant evicted beyond it)"),
-    "keyframe_min_translation": (0.05, "Metres moved for a new keyframe"),
-    "keyframe_min_rotation_deg": (5.0, "Degrees turned for a new keyframe"),
-    "keyframe_max_interval": (5.0, "Seconds after which a frame is a keyframe anyway"),
-    "rays_per_batch": (0, "Rays per training step (0: preset)"),
-    "max_steps": (0, "Stop training after this many steps (0: never)"),
-    "ready_steps": (0, "Steps before ~/status reports ready (0: preset)"),
-    "query_num_scales": (30, "Scales swept by automatic scale selection"),
-    "query_max_scale": (2.0, "Largest swept scale (m)"),
-    "query_min_views": (3, "Candidate points seen by fewer keyframes are dropped"),
-    "query_min_relevancy": (0.55, "Default relevancy threshold of peaks"),
-    "query_max_results": (5, "Default number of peaks"),
-    "ground_height": (0.0, "z of the floor in fixed_frame (NaN: estimate from the field)"),
-    "standoff_distance": (0.8, "Navigation goal distance from the target (m)"),
-    "max_gripper_width": (0.12, "Widest gripper opening (m); wider grasps are rejected"),
-    "pre_grasp_distance": (0.1, "Approach corridor length checked free before a grasp (m)"),
-    "grasp_approach": ("auto", "Grasp approach: auto (top-down when resting) | top | side"),
-    "robot_radius": (0.25, "Base footprint radius kept free at navigation goals (m)"),
-    "occupied_density": (20.0, "Field density (1/m) above which space counts as solid"),
-    "publish_nav2_goal": (False, "Also publish the best navigation goal on /goal_pose (Nav2)"),
-    "checkpoint_path": ("", "Checkpoint file for ~/save, ~/load, autosave and resume"),
-    "autosave_interval": (0.0, "Seconds between autosaves (0: off); also saved on shutdown"),
-    "resume": (False, "Load checkpoint_path at start-up when it exists"),
-    "feature_cache_dir": ("", "On-disk feature cache directory ('' = memory only)"),
-    "feature_cache_mb": (4096, "Disk budget of the feature cache (MB)"),
-    "relevancy_image_width": (160, "Width of ~/relevancy_image (pixels)"),
+
+@dataclass(frozen=True)
+class Conversion:
+    """A parameter whose value is not the field's own (ROS has no None; MB reads better)."""
+
+    to_field: Callable[[object], object]
+    to_parameter: Callable[[object], object]
+    note: str
+    """Appended to the field's docstring in the parameter's description."""
+
+
+NONE_AS_EMPTY = Conversion(lambda v: v or None, lambda v: v or "", "'' is None.")
+MEGABYTES = Conversion(lambda v: int(v) << 20, lambda v: int(v) >> 20, "In MB.")
+
+# parameter name -> "part.field.path" (part: node | engine | targets), in the order
+# config/lerf.yaml and the README list them.
+FIELDS: dict[str, str | tuple[str, Conversion]] = {
+    "fixed_frame": "node.fixed_frame",
+    "image_topics": "node.image_topics",
+    "camera_info_topics": "node.camera_info_topics",
+    "pose_source": "node.pose_source",
+    "pose_topics": "node.pose_topics",
+    "optical_frames": "node.optical_frames",
+    "extrinsic": "node.extrinsic",
+    "pose_slop": "node.pose_slop",
+    "pose_wait": "node.pose_wait",
+    "preset": "node.preset",
+    "encoder": "node.encoder",
+    "encoder_checkpoint": "node.encoder_checkpoint",
+    "dino": "node.dino",
+    "device": "engine.device",
+    "torch_threads": "node.torch_threads",
+    "max_keyframes": "engine.keyframes.max_keyframes",
+    "keyframe_min_translation": "engine.keyframes.min_translation",
+    "keyframe_min_rotation_deg": "engine.keyframes.min_rotation_deg",
+    "keyframe_max_interval": "engine.keyframes.max_interval",
+    "rays_per_batch": "engine.trainer.rays_per_batch",
+    "max_steps": "engine.trainer.max_steps",
+    "ready_steps": "engine.trainer.ready_steps",
+    "query_num_scales": "engine.query.num_scales",
+    "query_max_scale": "engine.query.max_scale",
+    "query_min_views": "engine.query.min_views",
+    "query_min_relevancy": "engine.query.min_relevancy",
+    "query_max_results": "engine.query.max_results",
+    "ground_height": "targets.navigation.ground_height",
+    "standoff_distance": "targets.navigation.standoff_distance",
+    "max_gripper_width": "targets.grasp.max_gripper_width",
+    "pre_grasp_distance": "targets.grasp.pre_grasp_distance",
+    "grasp_approach": "targets.grasp.approach",
+    "robot_radius": "targets.navigation.robot_radius",
+    "occupied_density": "targets.occupied_density",
+    "publish_nav2_goal": "node.publish_nav2_goal",
+    "checkpoint_path": "node.checkpoint_path",
+    "autosave_interval": "node.autosave_interval",
+    "resume": "node.resume",
+    "feature_cache_dir": ("engine.feature_cache_dir", NONE_AS_EMPTY),
+    "feature_cache_mb": ("engine.feature_cache_bytes", MEGABYTES),
+    "relevancy_image_width": "node.relevancy_image_width",
 }
+
+PRESET_NOTE = "0: the preset's value."
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One node parameter: the field it sets, its default and its description."""
+
+    part: str
+    """``node``, ``engine`` or ``targets``: the settings object the field belongs to."""
+    path: str
+    """Dotted field path inside that object (``keyframes.max_keyframes``)."""
+    default: object
+    description: str
+    preset_dependent: bool = False
+    """The presets disagree on the field: the default is 0 and 0 keeps the preset's value."""
+    conversion: Conversion | None = None
+
+    def field_value(self, value):
+        """The field's value for parameter value ``value`` (typed like the default)."""
+        value = _like(self.default, value)
+        return self.conversion.to_field(value) if self.conversion else value
+
+
+def _like(default, value):
+    """``value`` cast like the old hand-written mapping did (int() / float() of numbers)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return value
+    if isinstance(default, float):
+        return float(value)
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, list):
+        return list(value)
+    return value
+
+
+def _defaults() -> dict[str, object]:
+    """The settings objects holding every parameter's default (the engine's default preset)."""
+    node = NodeConfig()
+    return {
+        "node": node,
+        "engine": LerfConfig.from_preset(node.preset),
+        "targets": TargetConfig.default(),
+    }
+
+
+def _parameter(spec: str | tuple[str, Conversion], defaults: dict) -> Parameter:
+    field, conversion = spec if isinstance(spec, tuple) else (spec, None)
+    part, path = field.split(".", 1)
+    owner, name = owner_and_field(defaults[part], path)
+    value = get_path(defaults[part], path)
+    if field_type(owner, name) is float:
+        value = float(value)  # a float field written with an int literal stays a ROS double
+    description = field_doc(owner, name)
+    preset_dependent = part == "engine" and any(
+        get_path(LerfConfig.from_preset(preset), path) != value for preset in PRESETS
+    )
+    if preset_dependent:
+        value = type(value)(0)
+        description += " " + PRESET_NOTE
+    if conversion is not None:
+        value = conversion.to_parameter(value)
+        description += " " + conversion.note
+    return Parameter(part, path, value, description, preset_dependent, conversion)
+
+
+def _table() -> dict[str, Parameter]:
+    defaults = _defaults()
+    return {name: _parameter(spec, defaults) for name, spec in FIELDS.items()}
+
+
+PARAMETERS: dict[str, Parameter] = _table()
 
 
 @dataclass
@@ -76,60 +169,53 @@ class NodeParameters:
 
 
 def declare(node) -> NodeParameters:
+    """Declare every parameter with its default and description; check the node's own."""
+    from rcl_interfaces.msg import ParameterDescriptor
+
     values = {}
-    for name, (default, description) in PARAMETERS.items():
+    for name, parameter in PARAMETERS.items():
         values[name] = node.declare_parameter(
-            name, default, ParameterDescriptor(description=description)
+            name, parameter.default, ParameterDescriptor(description=parameter.description)
         ).value
-    return NodeParameters(values)
+    p = NodeParameters(values)
+    node_config(p)  # pose_source, preset: the dataclass's error text, before anything starts
+    return p
+
+
+def _fields(p: NodeParameters, part: str):
+    for name, parameter in PARAMETERS.items():
+        if parameter.part == part:
+            yield parameter, parameter.field_value(getattr(p, name))
+
+
+def node_config(p: NodeParameters) -> NodeConfig:
+    """The node's own settings (validated: ``pose_source must be pose, odometry or tf``)."""
+    return NodeConfig(**{parameter.path: value for parameter, value in _fields(p, "node")})
 
 
 def engine_config(p: NodeParameters) -> LerfConfig:
-    """Map node parameters onto the engine's config (0 / '' keep the preset's value)."""
-    config = LerfConfig.cpu() if p.preset == "cpu" else LerfConfig.lerf()
-    config.device = p.device
-    k = config.keyframes
-    k.max_keyframes = int(p.max_keyframes)
-    k.min_translation = float(p.keyframe_min_translation)
-    k.min_rotation_deg = float(p.keyframe_min_rotation_deg)
-    k.max_interval = float(p.keyframe_max_interval)
-    t = config.trainer
-    t.rays_per_batch = int(p.rays_per_batch) or t.rays_per_batch
-    t.max_steps = int(p.max_steps)
-    t.ready_steps = int(p.ready_steps) or t.ready_steps
-    q = config.query
-    q.num_scales = int(p.query_num_scales)
-    q.max_scale = float(p.query_max_scale)
-    q.min_views = int(p.query_min_views)
-    q.min_relevancy = float(p.query_min_relevancy)
-    q.max_results = int(p.query_max_results)
-    config.feature_cache_dir = p.feature_cache_dir or None
-    config.feature_cache_bytes = int(p.feature_cache_mb) << 20
-    return config
+    """Map node parameters onto the engine's config (0 keeps the preset's value where the
+    presets disagree, see :attr:`Parameter.preset_dependent`)."""
+    config = LerfConfig.from_preset(p.preset)
+    for parameter, value in _fields(p, "engine"):
+        if not (parameter.preset_dependent and not value):
+            set_path(config, parameter.path, value)
+    return config.validate()
 
 
 def target_config(p: NodeParameters) -> TargetConfig:
     """Map node parameters onto the grasp / navigation planners' config."""
     config = TargetConfig.default()
-    config.occupied_density = float(p.occupied_density)
-    g = config.grasp
-    g.max_gripper_width = float(p.max_gripper_width)
-    g.pre_grasp_distance = float(p.pre_grasp_distance)
-    if p.grasp_approach not in ("auto", "top", "side"):
-        raise ValueError(f"grasp_approach must be auto, top or side, not {p.grasp_approach!r}")
-    g.approach = p.grasp_approach
-    n = config.navigation
-    n.standoff_distance = float(p.standoff_distance)
-    n.robot_radius = float(p.robot_radius)
-    n.ground_height = float(p.ground_height)
-    return config
+    for parameter, value in _fields(p, "targets"):
+        set_path(config, parameter.path, value)
+    return config.validate()
 
 
 def _yaml_value(value) -> str:
-    import json
-
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -137,26 +223,74 @@ def render_yaml() -> str:
     """config/lerf.yaml: every parameter with its default and description."""
     lines = [
         "# Parameters of lerf_trainer (ros2 launch lerf_ros lerf.launch.py, or lerf-ros bringup).",
-        "# Every parameter is declared with this description in lerf_ros/ros/parameters.py.",
+        "# Generated by python -m lerf_ros.ros.parameters from the settings dataclasses: each",
+        "# description is its field's docstring, each default its field's default.",
         "# Keyed '/**' so it applies under any node name or namespace (__node:=, --name):",
         "# a file keyed 'lerf_trainer:' is silently ignored by a node renamed or namespaced.",
         "/**:",
         "  ros__parameters:",
     ]
-    for name, (default, description) in PARAMETERS.items():
-        lines += [f"    # {description}", f"    {name}: {_yaml_value(default)}"]
+    for name, parameter in PARAMETERS.items():
+        lines += [f"    # {line}" for line in textwrap.wrap(parameter.description, 94)]
+        lines.append(f"    {name}: {_yaml_value(parameter.default)}")
     return "\n".join(lines) + "\n"
 
 
 def render_markdown_table() -> str:
     """The README's parameter table."""
     rows = ["| parameter | default | description |", "|---|---|---|"]
-    for name, (default, description) in PARAMETERS.items():
-        shown = _yaml_value(default).strip('"')
-        escaped = description.replace("|", "\\|")  # a bare | would split the cell
+    for name, parameter in PARAMETERS.items():
+        shown = _yaml_value(parameter.default).strip('"')
+        escaped = parameter.description.replace("|", "\\|")  # a bare | would split the cell
         rows.append(f"| `{name}` | `{shown}` | {escaped} |")
     return "\n".join(rows) + "\n"
 
 
-if __name__ == "__main__":  # python -m lerf_ros.ros.parameters > config/lerf.yaml
-    print(render_yaml(), end="")
+def launch_default(value) -> str:
+    """A launch argument's default string for a parameter default (lists as Python lists,
+    which the launch system hands to the node as YAML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, list) else str(value)
+
+
+def launch_arguments(names) -> list[tuple[str, str, str, str]]:
+    """``(argument, default, description, parameter)`` rows of launch/lerf.launch.py's
+    ARGUMENTS for the parameters ``names``."""
+    return [
+        (name, launch_default(PARAMETERS[name].default), PARAMETERS[name].description, name)
+        for name in names
+    ]
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_launch_arguments(names) -> str:
+    """Python source of launch/lerf.launch.py's ARGUMENTS for the parameters ``names``, laid
+    out as ruff formats it (a row on one line when it fits in 100 columns)."""
+    lines = ["ARGUMENTS = ["]
+    for row in launch_arguments(names):
+        line = f"    ({', '.join(_quoted(item) for item in row)}),"
+        if len(line) <= 100:
+            lines.append(line)
+            continue
+        lines.append("    (")
+        for item in row:
+            fits = len(_quoted(item)) + 9 <= 100
+            chunks = [item] if fits else textwrap.wrap(item, 86, drop_whitespace=False)
+            lines += [f"        {_quoted(chunk)}" for chunk in chunks[:-1]]
+            lines.append(f"        {_quoted(chunks[-1])},")
+        lines.append("    ),")
+    return "\n".join([*lines, "]"]) + "\n"
+
+
+if __name__ == "__main__":  # python -m lerf_ros.ros.parameters [yaml|readme|launch NAME...]
+    what = sys.argv[1] if len(sys.argv) > 1 else "yaml"
+    if what == "readme":
+        print(render_markdown_table(), end="")
+    elif what == "launch":
+        print(render_launch_arguments(sys.argv[2:]), end="")
+    else:
+        print(render_yaml(), end="")

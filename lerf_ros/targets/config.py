@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from typing import Literal
+
+from lerf_ros.configuration import check_literals
 
 
 @dataclass
@@ -24,9 +26,9 @@ class GraspConfig:
     """Opening beyond the object's width on each side while approaching (m)."""
     pre_grasp_distance: float = 0.10
     """Length of the approach corridor back from the grasp along -approach (m)."""
-    approach: str = "auto"
-    """``auto`` (top-down when the object rests on a support plane, else from the side) |
-    ``top`` | ``side``."""
+    approach: Literal["auto", "top", "side"] = "auto"
+    """How a grasp approaches: ``auto`` (top-down when the object rests on a support plane,
+    else from the side) | ``top`` | ``side``."""
     side_directions: int = 16
     """Horizontal approach directions tried around the object."""
     face_angle_deg: float = 35.0
@@ -51,8 +53,10 @@ class NavigationConfig:
     """Height of the column above the footprint disc that must be free (m)."""
     floor_clearance: float = 0.05
     """Free-space checks start this far above the ground (m), so the floor is not an obstacle."""
-    ground_height: float = math.nan
-    """z of the ground in the query frame (m); NaN estimates it by RANSAC on the surface."""
+    ground_height: float = 0.0
+    """z of the floor in the fixed frame (m); NaN estimates it from the field (the lowest large
+    horizontal RANSAC plane of the surface points). Default 0: a robot's map frame has its floor
+    at z = 0, and the estimate can take a table for the floor when the cameras barely saw it."""
     directions: int = 24
     """Goal directions tried around the target."""
     max_goals: int = 5
@@ -79,3 +83,9 @@ class TargetConfig:
     @classmethod
     def default(cls) -> TargetConfig:
         return cls(GraspConfig(), NavigationConfig())
+
+    def validate(self) -> TargetConfig:
+        """Raise :class:`~lerf_ros.configuration.ConfigError` for an enumerated field outside
+        its values (``grasp.approach must be auto, top or side, not 'x'``)."""
+        check_literals(self)
+        return self

@@ -1,21 +1,27 @@
-"""Configuration of the whole engine: one dataclass per part, composed in :class:`LerfConfig`.
+"""The composition root of the engine's settings: each part's dataclass lives beside its code
+(fields, samplers, keyframes, pyramid, query) and :class:`LerfConfig` composes them.
 
-Presets: :meth:`LerfConfig.lerf` (kerrj/lerf's model sizes, for a GPU), :meth:`LerfConfig.cpu`
-(small enough to train in about a minute on two CPU cores, used by tests and the demo).
+Presets live here and only here: :meth:`LerfConfig.lerf` (kerrj/lerf's model sizes, for a GPU),
+:meth:`LerfConfig.cpu` (small enough to train in about a minute on two CPU cores, used by tests
+and the demo); :data:`PRESETS` names them for the node's ``preset`` parameter and the CLI.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from lerf_ros.configuration import ConfigError, check_choice, check_literals
 from lerf_ros.data.keyframes import KeyframeConfig
 from lerf_ros.features.pyramid import PyramidConfig
 from lerf_ros.fields.contraction import ContractionConfig
 from lerf_ros.fields.hash_grid import HashGridConfig
 from lerf_ros.fields.language_field import LanguageFieldConfig
 from lerf_ros.fields.nerf_field import DensityFieldConfig, NerfFieldConfig, proposal_field_configs
-from lerf_ros.fields.sampling import ProposalSamplerConfig
+from lerf_ros.query.config import QueryConfig
+from lerf_ros.samplers.proposal import ProposalSamplerConfig
 
 
 @dataclass
@@ -73,45 +79,15 @@ class TrainerConfig:
     seed: int = 0
     """Random seed of ray sampling and initialisation."""
 
-
-@dataclass
-class QueryConfig:
-    """3D language queries."""
-
-    num_scales: int = 30
-    """Scales swept when none is given (LERF: 30)."""
-    max_scale: float = 2.0
-    """Largest scale of the sweep in metres (LERF paper: 0–2 m)."""
-    min_views: int = 3
-    """Candidate points seen by fewer keyframes are discarded (LERF paper: ~5)."""
-    min_relevancy: float = 0.55
-    """Default relevancy threshold of a peak's points (0.5 = as relevant as a canonical phrase)."""
-    max_results: int = 5
-    """Default number of peaks returned."""
-    max_results_limit: int = 100
-    """Requests asking for more peaks are clamped to this."""
-    cluster_distance: float = 0.05
-    """Points closer than this (metres) join the same peak."""
-    min_support: int = 3
-    """Clusters with fewer points are not peaks."""
-    candidate_width: int = 64
-    """Keyframes are rendered at this width (pixels) to find candidate surface points."""
-    min_accumulation: float = 0.5
-    """Rays whose opacity is below this give no candidate."""
-    voxel_size: float = 0.01
-    """Candidates are thinned to one per voxel of this size (metres)."""
-    max_candidates: int = 200000
-    """At most this many candidates are kept (random subset beyond it)."""
-    sweep_points: int = 8192
-    """The scale sweep scores at most this many candidates (then the best scale scores all)."""
-    sweep_top_fraction: float = 0.01
-    """A scale's score is the mean relevancy of its top fraction of points."""
-    refresh_steps: int = 200
-    """Candidates are recomputed when the field trained this many steps since."""
-    max_text_length: int = 1000
-    """Longer query texts are refused."""
-    max_negatives: int = 32
-    """At most this many request negatives are used (beyond the canonical phrases)."""
+    def validate(self) -> None:
+        """The background is None or an RGB colour in [0, 1]."""
+        colour = self.background
+        if colour is not None and (
+            len(colour) != 3 or not all(math.isfinite(c) and 0.0 <= c <= 1.0 for c in colour)
+        ):
+            raise ConfigError(
+                f"trainer.background must be None or 3 values in [0, 1], not {colour!r}"
+            )
 
 
 @dataclass
@@ -128,13 +104,28 @@ class LerfConfig:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     query: QueryConfig = field(default_factory=QueryConfig)
     device: str = "auto"
-    """``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N``."""
+    """Torch device: ``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N``."""
     feature_cache_dir: str | None = None
     """Directory of the on-disk feature cache; None keeps features in memory only."""
     feature_cache_bytes: int = 4 << 30
     """Disk budget of the feature cache."""
     feature_memory_bytes: int = 1 << 30
     """Host-memory budget of the feature cache."""
+
+    def validate(self) -> LerfConfig:
+        """Raise :class:`~lerf_ros.configuration.ConfigError` for a device or an enumerated
+        field (``Literal[...]``, in any part) outside its values; the engine calls it, so the
+        CLI and the node report the same text."""
+        check_device(self.device)
+        check_literals(self)
+        self.trainer.validate()
+        return self
+
+    @classmethod
+    def from_preset(cls, name: str) -> LerfConfig:
+        """The preset called ``name`` (one of :data:`PRESETS`)."""
+        check_choice("preset", name, PRESETS)
+        return cls.cpu() if name == "cpu" else cls.lerf()
 
     @classmethod
     def lerf(cls) -> LerfConfig:
@@ -189,3 +180,17 @@ class LerfConfig:
         for proposal in config.proposals:
             proposal.average_init_density = 0.1
         return config
+
+
+PRESETS = ("lerf", "cpu")
+"""Names of :class:`LerfConfig`'s presets (the node's ``preset`` parameter, ``--preset``)."""
+
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+
+
+def check_device(device: str) -> str:
+    """``device`` when it is ``auto``, ``cpu``, ``cuda`` or ``cuda:N``; else a ConfigError
+    (before torch parses it, whose own message lists every device type it knows)."""
+    if not isinstance(device, str) or _DEVICE.fullmatch(device) is None:
+        raise ConfigError(f"device must be auto, cpu, cuda or cuda:N, not {device!r}")
+    return device

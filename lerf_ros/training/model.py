@@ -15,7 +15,7 @@ from torch import nn
 
 from lerf_ros.fields.language_field import LanguageField
 from lerf_ros.fields.nerf_field import DensityField, NerfField
-from lerf_ros.fields.sampling import ProposalNetworkSampler, RaySamples
+from lerf_ros.rendering.ray_samples import RaySamples
 from lerf_ros.rendering.volume import (
     gather_samples,
     render_accumulation,
@@ -24,6 +24,7 @@ from lerf_ros.rendering.volume import (
     render_rgb,
     top_k_samples,
 )
+from lerf_ros.samplers.proposal import ProposalNetworkSampler
 from lerf_ros.training.config import LerfConfig
 
 

@@ -19,6 +19,7 @@ from mpl_toolkits.axes_grid1 import make_axes_locatable
 
 from lerf_ros.query.candidates import project
 from lerf_ros.query.heatmap import RANGE, overlay
+from lerf_ros.query.reader import FieldReader
 from lerf_ros.visualize import slug
 from lerf_ros.visualize.snapshot import CMAP, save_figure
 
@@ -131,15 +132,15 @@ def side_by_side_figure(
 
 
 def render_side_by_side(
-    engine,
+    reader: FieldReader,
     answer,
     keyframe: int | None = None,
     negatives: Sequence[str] = (),
     width: int | None = None,
 ) -> tuple[Figure, int, dict[str, np.ndarray]]:
-    """Render ``answer`` (an :class:`~lerf_ros.visualize.snapshot.Answer3D`) from a keyframe of
-    ``engine`` (the best view of its best peak by default): (figure, keyframe index, view)."""
-    frames = engine.keyframes.snapshot()
+    """Render ``answer`` (an :class:`~lerf_ros.visualize.answer.Answer3D`) from a keyframe of
+    ``reader`` (the best view of its best peak by default): (figure, keyframe index, view)."""
+    frames = reader.keyframe_views()
     chosen = keyframe is None
     if keyframe is None:
         keyframe = best_view(frames, answer.peaks[0].position) if answer.peaks else -1
@@ -147,7 +148,7 @@ def render_side_by_side(
         raise ValueError(f"view {keyframe} out of range ({len(frames)} keyframes)")
     keyframe %= len(frames)
     scale = answer.selected_scale if np.isfinite(answer.selected_scale) else None
-    view = engine.relevancy_view(answer.text, keyframe, scale, list(negatives), width=width)
+    view = reader.relevancy_view(answer.text, keyframe, scale, list(negatives), width=width)
     frame = frames[keyframe]
     view_width = view["relevancy"].shape[1]
     intr = frame.intrinsics.scaled(view_width / frame.intrinsics.width)
@@ -165,7 +166,7 @@ def render_side_by_side(
 
 
 def save_side_by_side(
-    engine,
+    reader: FieldReader,
     answer,
     out_dir: str | Path,
     stem: str | None = None,
@@ -173,5 +174,5 @@ def save_side_by_side(
     negatives: Sequence[str] = (),
 ) -> Path:
     """``<stem>_side_by_side.png`` in ``out_dir``."""
-    fig, _, _ = render_side_by_side(engine, answer, keyframe, negatives)
+    fig, _, _ = render_side_by_side(reader, answer, keyframe, negatives)
     return save_figure(fig, Path(out_dir) / f"{stem or slug(answer.text)}_side_by_side.png")

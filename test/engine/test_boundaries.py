@@ -12,7 +12,7 @@ CONSUMERS = [REPO / "lerf_ros", REPO / "benchmarks"]
 INSIDE = REPO / "lerf_ros" / "engine"
 
 REACHING_IN = re.compile(
-    r"\bengine\.(trainer|keyframes|model_lock|_[A-Za-z]\w*)\b"
+    r"(?<![\"'\w])engine\.(trainer|keyframes|model_lock|_[A-Za-z]\w*)\b"
     r"|\bengine\.training\.trainer\b"
     r"|\bengine\.answers\.(cache|lock)\b"
 )
@@ -48,6 +48,8 @@ def reaching_in(text: str) -> list[str]:
         ("result = engine.query('mug')", []),
         ("views = engine.keyframe_views()", []),
         ("config.keyframes.max_keyframes = 3", []),
+        ('"max_keyframes": "engine.keyframes.max_keyframes",', []),  # a config path, not code
+        ("self.engine.trainer is None", ["engine.trainer"]),
     ],
 )
 def test_the_pattern_tells_internals_from_the_read_interface(line, found):

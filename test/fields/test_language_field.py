@@ -8,8 +8,8 @@ from lerf_ros.fields.contraction import ContractionConfig
 from lerf_ros.fields.hash_grid import HashGridConfig
 from lerf_ros.fields.language_field import LanguageField, LanguageFieldConfig
 from lerf_ros.fields.nerf_field import NerfField, NerfFieldConfig
-from lerf_ros.fields.sampling import ProposalNetworkSampler, ProposalSamplerConfig
 from lerf_ros.rendering.volume import gather_samples, render_embedding, top_k_samples
+from lerf_ros.samplers import ProposalNetworkSampler, ProposalSamplerConfig
 
 AABB = torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
 

@@ -90,6 +90,8 @@ def test_proposal_density_fields_match_nerfacto():
 
 
 def test_cpu_preset_is_smaller_than_the_default():
-    preset, default = NerfFieldConfig.cpu_preset(), NerfFieldConfig()
+    from lerf_ros.training.config import LerfConfig  # the one place presets live
+
+    preset, default = LerfConfig.cpu().nerf, NerfFieldConfig()
     assert preset.grid.log2_hashmap_size < default.grid.log2_hashmap_size
     assert preset.grid.max_resolution < default.grid.max_resolution

@@ -13,9 +13,9 @@ from lerf_ros.fields.nerf_field import (
     NerfFieldConfig,
     proposal_field_configs,
 )
-from lerf_ros.fields.sampling import ProposalNetworkSampler, ProposalSamplerConfig
 from lerf_ros.rendering.losses import distortion_loss, interlevel_loss
 from lerf_ros.rendering.volume import render_accumulation, render_depth, render_rgb
+from lerf_ros.samplers import ProposalNetworkSampler, ProposalSamplerConfig
 
 AABB = torch.tensor([[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]])
 RADIUS = 0.5

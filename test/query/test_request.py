@@ -2,8 +2,8 @@ import math
 
 import pytest
 
+from lerf_ros.query.config import QueryConfig
 from lerf_ros.query.request import QueryError, QueryRequest, clean_text, validate_request
-from lerf_ros.training.config import QueryConfig
 
 CONFIG = QueryConfig()
 

@@ -8,8 +8,8 @@ import math
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from lerf_ros.query.config import QueryConfig
 from lerf_ros.query.request import QueryError, QueryRequest, validate_request
-from lerf_ros.training.config import QueryConfig
 
 CONFIG = QueryConfig()
 SETTINGS = settings(

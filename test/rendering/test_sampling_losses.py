@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import torch
 
-from lerf_ros.fields.sampling import RaySamples, Spacing
 from lerf_ros.rendering.losses import (
     distortion_loss,
     interlevel_loss,
     lossfun_distortion,
     outer_weights,
 )
+from lerf_ros.rendering.ray_samples import RaySamples
+from lerf_ros.samplers import Spacing
 
 
 def quadratic_distortion(t: torch.Tensor, w: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from lerf_ros.fields.sampling import RaySamples, Spacing
+from lerf_ros.rendering.ray_samples import RaySamples
 from lerf_ros.rendering.volume import (
     gather_samples,
     render_accumulation,
@@ -17,6 +17,7 @@ from lerf_ros.rendering.volume import (
     render_weights,
     top_k_samples,
 )
+from lerf_ros.samplers import Spacing
 
 
 def samples_from_edges(edges: list[float]) -> RaySamples:

@@ -41,12 +41,17 @@ def test_training_status_fields_roundtrip():
         rgb_loss=0.01,
         clip_loss=0.2,
         dino_loss=0.3,
+        loss_names=["rgb", "interlevel", "distortion", "clip", "dino"],
+        loss_values=[0.01, 1e-6, 0.27, 0.2, 0.3],
         message="ok",
     )
     back = roundtrip(status)
     assert (back.state, back.ready, back.step, back.keyframes) == ("training", True, 2**40, 12)
     assert (back.frames_received, back.frames_dropped) == (100, 3)
     assert back.dino_loss == pytest.approx(0.3)
+    assert list(back.loss_names) == ["rgb", "interlevel", "distortion", "clip", "dino"]
+    assert list(back.loss_values) == pytest.approx([0.01, 1e-6, 0.27, 0.2, 0.3])
+    assert list(TrainingStatus().loss_names) == [] and list(TrainingStatus().loss_values) == []
 
 
 def test_query_request_and_response_fields():

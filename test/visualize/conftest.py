@@ -10,7 +10,7 @@ import pytest
 import torch
 from picture_helpers import BALL, BOX, goal, top_down_grasp
 
-from lerf_ros.visualize.snapshot import Answer3D
+from lerf_ros.visualize.answer import Answer3D
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def red_ball_answer(trained_synthetic_engine, one_thread):
     """(engine, scene json, Answer3D of "red ball" with targets) from the shared engine."""
-    from lerf_ros.visualize.snapshot import answer_from_engine
+    from lerf_ros.visualize.answer import answer_from_engine
 
     engine, _, scene = trained_synthetic_engine
     return engine, scene, answer_from_engine(engine, "red ball")

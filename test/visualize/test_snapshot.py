@@ -13,19 +13,18 @@ from picture_helpers import BALL, BOX, object_box, png_pixels, viridis_distance
 from picture_helpers import near as pixels_near
 
 from lerf_ros.targets.grasps import gripper_segments
+from lerf_ros.visualize.labels import project
 from lerf_ros.visualize.snapshot import (
     DPI,
     FIGSIZE,
     GOAL_COLOUR,
     GRIPPER_COLOUR,
-    VIEWPOINTS,
     goal_heading,
-    project,
     save_figure,
     save_snapshots,
     snapshot_figure,
-    view_region,
 )
+from lerf_ros.visualize.views import VIEWPOINTS, view_region
 
 WIDTH, HEIGHT = round(FIGSIZE[0] * DPI), round(FIGSIZE[1] * DPI)
 

@@ -6,12 +6,23 @@ first hit in front of the origin (``inf`` for a miss) and the outward surface no
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Protocol
 
-from lerf_ros.data.synthetic.scene import SceneObject
+import numpy as np
 
 EPSILON = 1e-9
 """Hits closer than this are ignored (avoids self-intersection at the origin)."""
+
+
+class Primitive(Protocol):
+    """What ``intersect`` reads of a scene object; a Protocol so that this module stays below
+    ``scene.py`` (whose ``SceneObject`` satisfies it) instead of importing it."""
+
+    shape: str
+    center: np.ndarray
+    size: np.ndarray
+
+    def box(self) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 def intersect_sphere(origins, directions, center, radius) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +94,7 @@ def intersect_cylinder(origins, directions, center, radius, height):
     return t, normals
 
 
-def intersect(obj: SceneObject, origins, directions) -> tuple[np.ndarray, np.ndarray]:
+def intersect(obj: Primitive, origins, directions) -> tuple[np.ndarray, np.ndarray]:
     """Dispatch on ``obj.shape``; returns (distance [N], normals [N, 3])."""
     if obj.shape == "sphere":
         return intersect_sphere(origins, directions, obj.center, 0.5 * obj.size[0])
@@ -91,15 +102,3 @@ def intersect(obj: SceneObject, origins, directions) -> tuple[np.ndarray, np.nda
         low, high = obj.box()
         return intersect_box(origins, directions, low, high)
     return intersect_cylinder(origins, directions, obj.center, 0.5 * obj.size[0], obj.size[2])
-
-
-def contains(obj: SceneObject, points: np.ndarray) -> np.ndarray:
-    """Whether each of ``points`` [N, 3] lies inside (or on) ``obj``'s solid."""
-    offset = np.asarray(points, dtype=np.float64) - obj.center
-    half = 0.5 * obj.size
-    if obj.shape == "sphere":
-        return np.linalg.norm(offset, axis=-1) <= half[0]
-    within_height = np.abs(offset[..., 2]) <= half[2]
-    if obj.shape == "box":
-        return np.all(np.abs(offset) <= half, axis=-1)
-    return within_height & (np.hypot(offset[..., 0], offset[..., 1]) <= half[0])

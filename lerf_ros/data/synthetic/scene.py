@@ -77,6 +77,17 @@ class SceneObject:
         """Axis-aligned bounding box (minimum, maximum) corners."""
         return self.center - 0.5 * self.size, self.center + 0.5 * self.size
 
+    def contains(self, points: np.ndarray) -> np.ndarray:
+        """Whether each of ``points`` [N, 3] lies inside (or on) this object's solid."""
+        offset = np.asarray(points, dtype=np.float64) - self.center
+        half = 0.5 * self.size
+        if self.shape == "sphere":
+            return np.linalg.norm(offset, axis=-1) <= half[0]
+        within_height = np.abs(offset[..., 2]) <= half[2]
+        if self.shape == "box":
+            return np.all(np.abs(offset) <= half, axis=-1)
+        return within_height & (np.hypot(offset[..., 0], offset[..., 1]) <= half[0])
+
     def to_dict(self) -> dict:
         """JSON-friendly description (the entry format of scene.json)."""
         low, high = self.box()
@@ -207,13 +218,11 @@ class Scene:
     def occupied(self, points: np.ndarray) -> np.ndarray:
         """Whether each of ``points`` [N, 3] is inside a solid: an object, the table, the floor
         or a wall. The ground truth that a field's density is checked against."""
-        from lerf_ros.data.synthetic.geometry import contains
-
         points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
         solids = list(self.objects) + [box for _, box in self.background_surfaces()]
         inside = np.zeros(len(points), dtype=bool)
         for solid in solids:
-            inside |= contains(solid, points)
+            inside |= solid.contains(points)
         return inside
 
     def to_dict(self) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lerf_ros.fields.sampling import (
+from lerf_ros.samplers import (
     PDFSampler,
     ProposalNetworkSampler,
     ProposalSamplerConfig,

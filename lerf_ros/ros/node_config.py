@@ -1,0 +1,67 @@
+"""Settings only the ROS node has: its topics, frames, encoders, checkpoint and threads (ROS-free).
+
+The engine's and the target planners' settings live in their own dataclasses
+(:class:`~lerf_ros.training.config.LerfConfig`, :class:`~lerf_ros.targets.config.TargetConfig`);
+``lerf_ros.ros.parameters`` maps node parameters onto all three. A field's docstring is its
+parameter's description (config/lerf.yaml, the README table, ``ros2 param describe``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from lerf_ros.configuration import check_literals
+
+
+@dataclass
+class NodeConfig:
+    """How lerf_trainer is wired to the robot."""
+
+    fixed_frame: str = "map"
+    """Frame the field, poses and every answer live in."""
+    image_topics: list[str] = field(default_factory=lambda: ["/camera/image_raw"])
+    """Image topics, one per camera (…/compressed: sensor_msgs/CompressedImage)."""
+    camera_info_topics: list[str] = field(default_factory=lambda: ["/camera/camera_info"])
+    """CameraInfo topics, one per camera."""
+    pose_source: Literal["pose", "odometry", "tf"] = "pose"
+    """Camera poses from: ``pose`` (PoseStamped on pose_topics) | ``odometry`` (Odometry on
+    pose_topics) | ``tf`` (the optical frame looked up in fixed_frame)."""
+    pose_topics: list[str] = field(default_factory=lambda: ["/camera/pose"])
+    """PoseStamped or Odometry topics, one per camera."""
+    optical_frames: list[str] = field(default_factory=lambda: [""])
+    """Optical frame per camera for pose_source=tf ('' = the image header's)."""
+    extrinsic: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+    """Static pose x y z qx qy qz qw of the optical frame in the posed frame."""
+    pose_slop: float = 0.05
+    """Largest image/pose stamp difference (s) used for matching."""
+    pose_wait: float = 0.5
+    """How long (s) an image waits for its pose while no pose arrives before it is dropped."""
+    preset: Literal["lerf", "cpu"] = "lerf"
+    """Model size: ``lerf`` (kerrj/lerf's, GPU) | ``cpu`` (small, two CPU cores)."""
+    encoder: str = "openclip"
+    """CLIP encoder: ``openclip`` | ``colour-minilm`` | ``package.module:Class``."""
+    encoder_checkpoint: str = ""
+    """Local open_clip checkpoint file (no download); '' for the encoder's own."""
+    dino: str = "dino"
+    """DINO encoder: ``dino`` | ``colour-patches`` | ``none`` | ``package.module:Class``."""
+    torch_threads: int = 0
+    """CPU threads for torch (0: torch's default)."""
+    publish_nav2_goal: bool = False
+    """Also publish the best navigation goal on /goal_pose (Nav2)."""
+    checkpoint_path: str = ""
+    """Checkpoint file for ~/save, ~/load, autosave and resume ('' for none)."""
+    autosave_interval: float = 0.0
+    """Seconds between autosaves (0: off); also saved on shutdown."""
+    resume: bool = False
+    """Load checkpoint_path at start-up when it exists."""
+    relevancy_image_width: int = 160
+    """Width of ~/relevancy_image (pixels)."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> NodeConfig:
+        """``pose_source must be pose, odometry or tf, not 'x'`` (and likewise ``preset``)."""
+        check_literals(self)
+        return self

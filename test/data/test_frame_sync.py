@@ -1,0 +1,338 @@
+"""The frame-sync rules without a node: which images come out with which pose, and which are
+dropped under which reason (a fake clock: every test runs in milliseconds)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lerf_ros.cameras.intrinsics import Intrinsics
+from lerf_ros.data.drops import DropLedger
+from lerf_ros.data.frame_sync import (
+    MAX_STAMP_AHEAD,
+    TIME_JUMP_BACK,
+    WAITING_IMAGES,
+    FrameSync,
+    MatchedFrame,
+)
+from lerf_ros.data.keyframes import Decision
+
+INTRINSICS = Intrinsics(8, 6, 10.0, 10.0, 4.0, 3.0)
+NOW = 1_700_000_000.0
+"""The fake wall clock (a realistic epoch time: stamps near it are not in the future)."""
+
+
+class Clock:
+    def __init__(self):
+        self.monotonic = 100.0
+
+    def advance(self, seconds: float) -> None:
+        self.monotonic += seconds
+
+
+def pose_at(x: float) -> np.ndarray:
+    pose = np.eye(4)
+    pose[0, 3] = x
+    return pose
+
+
+def rgb(value: int = 0) -> np.ndarray:
+    return np.full((6, 8, 3), value, dtype=np.uint8)
+
+
+class Recorder:
+    """Collects what FrameSync reports: drops to log and warnings."""
+
+    def __init__(self):
+        self.drops: list[tuple[str, str]] = []
+        self.warnings: list[str] = []
+
+    def drop(self, reason: str, detail: str) -> None:
+        self.drops.append((reason, detail))
+
+
+def make_sync(cameras=("camera0",), lookup=None, pose_wait=0.5, slop=0.05):
+    clock, ledger, recorder = Clock(), DropLedger(), Recorder()
+    sync = FrameSync(
+        list(cameras),
+        ledger,
+        slop=slop,
+        pose_wait=pose_wait,
+        lookup=lookup,
+        monotonic=lambda: clock.monotonic,
+        wall=lambda: NOW,
+        on_drop=recorder.drop,
+        on_warning=recorder.warnings.append,
+    )
+    for camera in cameras:
+        sync.camera_info(camera, INTRINSICS)
+    return sync, clock, ledger, recorder
+
+
+def test_an_image_between_two_poses_within_slop_comes_out_with_the_interpolated_pose():
+    sync, _, ledger, _ = make_sync()
+    sync.pose("camera0", NOW - 1.0, pose_at(0.0))
+    sync.pose("camera0", NOW - 0.96, pose_at(4.0))
+    [frame] = sync.image("camera0", NOW - 0.98, rgb(7))
+    assert isinstance(frame, MatchedFrame)
+    assert (frame.camera, frame.stamp, frame.intrinsics) == ("camera0", NOW - 0.98, INTRINSICS)
+    assert frame.pose[0, 3] == pytest.approx(2.0)
+    assert np.all(frame.rgb == 7)
+    assert ledger.frames_received == 0 and ledger.frames_dropped == 0  # the engine counts it
+
+
+def test_a_pose_further_than_slop_is_not_used_and_the_image_waits():
+    sync, _, ledger, _ = make_sync()
+    sync.pose("camera0", NOW - 1.0, pose_at(0.0))
+    assert sync.image("camera0", NOW - 0.9, rgb()) == []  # 0.1 s from the pose, slop 0.05
+    assert ledger.frames_dropped == 0
+    sync.pose("camera0", NOW - 0.9, pose_at(3.0))
+    [frame] = sync.match()
+    assert frame.pose[0, 3] == pytest.approx(3.0)
+    assert sync.match() == []  # given out once
+
+
+def test_an_image_waits_while_poses_keep_coming_late():
+    sync, clock, ledger, _ = make_sync(pose_wait=0.3)
+    assert sync.image("camera0", NOW - 10.0, rgb()) == []
+    for index in range(8):  # 1.2 s of older poses: 4x pose_wait
+        clock.advance(0.15)
+        sync.pose("camera0", NOW - 15.0 + 0.5 * index, pose_at(index))
+        assert sync.match() == []
+    assert ledger.frames_dropped == 0
+    sync.pose("camera0", NOW - 10.0, pose_at(9.0))
+    [frame] = sync.match()
+    assert frame.pose[0, 3] == pytest.approx(9.0)
+    assert ledger.frames_dropped == 0
+
+
+def test_an_image_the_pose_stream_has_passed_is_dropped_at_once():
+    sync, _, ledger, recorder = make_sync()
+    sync.pose("camera0", NOW - 3.0, pose_at(0.0))
+    assert sync.image("camera0", NOW - 2.0, rgb()) == []
+    sync.pose("camera0", NOW - 1.5, pose_at(1.0))
+    assert sync.match() == []  # no waiting: the stream went past the stamp
+    assert ledger.reasons() == {"no pose for stamp": 1}
+    assert ledger.frames_received == 1
+    assert recorder.drops == [("no pose for stamp", f"{NOW - 2.0:.3f}")]
+
+
+def test_an_image_is_dropped_after_pose_wait_of_silence():
+    sync, clock, ledger, _ = make_sync(pose_wait=0.5)
+    sync.pose("camera0", NOW - 5.0, pose_at(0.0))
+    clock.advance(1.0)  # the pose stream went quiet
+    assert sync.image("camera0", NOW - 1.0, rgb()) == []
+    clock.advance(0.4)
+    assert sync.match() == [] and ledger.frames_dropped == 0  # not waited long enough
+    clock.advance(0.2)
+    assert sync.match() == []
+    assert ledger.reasons() == {"no pose for stamp": 1}
+
+
+def test_an_image_that_waited_is_kept_while_poses_still_arrive():
+    """Waited past pose_wait, but the last pose came recently: the stream is alive, wait on."""
+    sync, clock, ledger, _ = make_sync(pose_wait=0.5)
+    assert sync.image("camera0", NOW - 1.0, rgb()) == []
+    clock.advance(0.6)
+    sync.pose("camera0", NOW - 2.0, pose_at(0.0))
+    assert sync.match() == [] and ledger.frames_dropped == 0
+    clock.advance(0.6)  # now silent for pose_wait too
+    sync.match()
+    assert ledger.reasons() == {"no pose for stamp": 1}
+
+
+def test_a_stamp_not_increasing_is_dropped_and_a_clock_jump_back_is_followed():
+    sync, _, ledger, recorder = make_sync()
+    for stamp in (NOW - 100.0, NOW - 99.0):
+        sync.pose("camera0", stamp, pose_at(0.0))
+    assert len(sync.image("camera0", NOW - 99.0, rgb())) == 1
+    assert sync.image("camera0", NOW - 99.0, rgb()) == []  # duplicate
+    assert sync.image("camera0", NOW - 99.5, rgb()) == []  # a little older
+    assert ledger.reasons() == {"stamp not increasing": 2}
+    # A reset: far behind is a new clock, followed (and later stamps on it too).
+    sync.pose("camera0", NOW - 99.0 - TIME_JUMP_BACK - 5.0, pose_at(1.0))
+    [frame] = sync.image("camera0", NOW - 99.0 - TIME_JUMP_BACK - 5.0, rgb())
+    assert frame.pose[0, 3] == pytest.approx(1.0)
+    assert recorder.warnings == [
+        f"camera0: time jumped back {TIME_JUMP_BACK + 5.0:.1f} s; following the new clock"
+    ]
+    assert ledger.reasons() == {"stamp not increasing": 2}
+
+
+def test_a_future_stamp_is_dropped_and_does_not_become_the_last_stamp():
+    sync, _, ledger, _ = make_sync()
+    sync.pose("camera0", NOW - 1.0, pose_at(0.0))
+    assert sync.image("camera0", NOW + 86400.0, rgb()) == []
+    assert ledger.reasons() == {"stamp in the future": 1}
+    # The next ordinary frame is neither "not increasing" nor a clock reset.
+    [frame] = sync.image("camera0", NOW - 1.0, rgb())
+    assert frame.stamp == NOW - 1.0
+    assert ledger.reasons() == {"stamp in the future": 1}
+
+
+def test_a_stamp_just_inside_the_bound_is_accepted():
+    sync, _, ledger, _ = make_sync()
+    sync.pose("camera0", NOW + MAX_STAMP_AHEAD - 1.0, pose_at(0.0))
+    assert len(sync.image("camera0", NOW + MAX_STAMP_AHEAD - 1.0, rgb())) == 1
+    assert ledger.frames_dropped == 0
+
+
+def test_a_future_pose_is_a_bad_pose_and_does_not_move_the_pose_stream_on():
+    sync, _, ledger, recorder = make_sync()
+    sync.pose("camera0", NOW + 86400.0, pose_at(5.0))
+    assert ledger.reasons() == {"bad pose": 1}
+    assert ledger.frames_received == 0  # a pose message is not a received frame
+    assert recorder.drops[0][0] == "bad pose" and "in the future" in recorder.drops[0][1]
+    # Had it entered the buffer, the stream would look past this image's stamp.
+    assert sync.image("camera0", NOW - 1.0, rgb()) == []
+    assert ledger.reasons() == {"bad pose": 1}
+    sync.pose("camera0", NOW - 1.0, pose_at(1.0))
+    assert len(sync.match()) == 1
+
+
+def test_a_burst_without_poses_drops_the_oldest_images():
+    sync, _, ledger, _ = make_sync()
+    extra = 5
+    for index in range(WAITING_IMAGES + extra):
+        assert sync.image("camera0", NOW - 100.0 + index * 0.1, rgb()) == []
+    assert ledger.reasons() == {"too many images waiting for poses": extra}
+    assert ledger.frames_received == extra
+    # The newest ones are still waiting: a pose for the last one gives it out.
+    last = NOW - 100.0 + (WAITING_IMAGES + extra - 1) * 0.1
+    sync.pose("camera0", last, pose_at(2.0))
+    frames = sync.match()
+    assert [f.stamp for f in frames] == [last]
+    # Every other waiting image is before the pose stream now: dropped, not kept.
+    assert ledger.reasons() == {
+        "too many images waiting for poses": extra,
+        "no pose for stamp": WAITING_IMAGES - 1,
+    }
+
+
+def test_images_without_a_camera_info_are_dropped():
+    ledger, recorder = DropLedger(), Recorder()
+    sync = FrameSync(["camera0"], ledger, on_drop=recorder.drop, wall=lambda: NOW)
+    assert sync.image("camera0", NOW - 1.0, rgb()) == []
+    assert ledger.reasons() == {"no valid camera info": 1}
+    assert recorder.drops == [("no valid camera info", "no camera info received yet")]
+
+
+def test_a_bad_camera_info_blocks_images_until_a_valid_one_arrives():
+    sync, _, ledger, recorder = make_sync()
+    sync.pose("camera0", NOW - 2.0, pose_at(0.0))
+    sync.pose("camera0", NOW - 1.0, pose_at(1.0))
+    sync.bad_camera_info("camera0", "focal length is zero")
+    assert sync.image("camera0", NOW - 2.0, rgb()) == []  # not the stale calibration
+    assert ledger.reasons() == {"no valid camera info": 1}
+    assert recorder.drops[-1] == ("no valid camera info", "focal length is zero")
+    other = Intrinsics(8, 6, 12.0, 12.0, 4.0, 3.0)
+    sync.camera_info("camera0", other)
+    [frame] = sync.image("camera0", NOW - 1.0, rgb())
+    assert frame.intrinsics == other
+
+
+def test_bad_images_and_bad_poses_are_counted_drops():
+    sync, _, ledger, recorder = make_sync()
+    sync.bad_image("camera0", "encoding 32FC1 not supported")
+    sync.bad_pose("camera0", "pose is in 'odom', expected 'map'")
+    assert ledger.reasons() == {"bad image": 1, "bad pose": 1}
+    assert ledger.frames_received == 1  # the image
+    assert recorder.drops == [
+        ("bad image", "encoding 32FC1 not supported"),
+        ("bad pose", "pose is in 'odom', expected 'map'"),
+    ]
+
+
+def test_cameras_are_matched_apart():
+    sync, _, ledger, _ = make_sync(cameras=("camera0", "camera1"))
+    sync.pose("camera1", NOW - 1.0, pose_at(1.0))
+    assert sync.image("camera0", NOW - 1.0, rgb()) == []  # camera1's pose is not camera0's
+    [frame] = sync.image("camera1", NOW - 1.0, rgb())
+    assert (frame.camera, frame.pose[0, 3]) == ("camera1", 1.0)
+    sync.pose("camera0", NOW - 1.0, pose_at(0.0))
+    [frame] = sync.match()
+    assert (frame.camera, frame.pose[0, 3]) == ("camera0", 0.0)
+    assert ledger.frames_dropped == 0
+
+
+def test_the_tf_path_looks_poses_up_and_drops_by_waiting_alone():
+    transforms: dict[float, np.ndarray] = {}
+    asked: list[tuple[str, float]] = []
+
+    def lookup(camera: str, stamp: float):
+        asked.append((camera, stamp))
+        return transforms.get(stamp)
+
+    sync, clock, ledger, _ = make_sync(lookup=lookup, pose_wait=0.5)
+    transforms[NOW - 3.0] = pose_at(3.0)
+    [frame] = sync.image("camera0", NOW - 3.0, rgb())
+    assert frame.pose[0, 3] == 3.0 and asked == [("camera0", NOW - 3.0)]
+    # Not there yet: it waits (no pose stream to have passed it), then the transform comes.
+    assert sync.image("camera0", NOW - 2.0, rgb()) == []
+    clock.advance(0.3)
+    transforms[NOW - 2.0] = pose_at(2.0)
+    [frame] = sync.match()
+    assert frame.pose[0, 3] == 2.0
+    # Never there: dropped after pose_wait.
+    assert sync.image("camera0", NOW - 1.0, rgb()) == []
+    clock.advance(0.4)
+    assert sync.match() == [] and ledger.frames_dropped == 0
+    clock.advance(0.2)
+    assert sync.match() == []
+    assert ledger.reasons() == {"no pose for stamp": 1}
+
+
+class FakeEngine:
+    """Counts what it is offered, like LerfEngine.add_frame."""
+
+    def __init__(self, ledger: DropLedger, answer=None, error: Exception | None = None):
+        self.ledger, self.answer, self.error = ledger, answer, error
+        self.frames: list[tuple] = []
+
+    def add_frame(self, image, intrinsics, c2w, stamp, camera):
+        self.ledger.received()
+        if self.error is not None:
+            raise self.error
+        self.frames.append((camera, stamp, c2w[0, 3]))
+        return self.answer or Decision(True, "keyframe")
+
+
+def frames(count: int) -> list[MatchedFrame]:
+    return [
+        MatchedFrame("camera0", NOW - 10.0 + i, rgb(), INTRINSICS, pose_at(i)) for i in range(count)
+    ]
+
+
+def test_offered_frames_reach_the_engine_which_counts_them():
+    sync, _, ledger, recorder = make_sync()
+    engine = FakeEngine(ledger)
+    sync.offer(frames(2), engine, "loading encoders")
+    assert engine.frames == [("camera0", NOW - 10.0, 0.0), ("camera0", NOW - 9.0, 1.0)]
+    assert (ledger.frames_received, ledger.frames_dropped) == (2, 0)
+    assert recorder.drops == []
+
+
+def test_frames_before_the_engine_started_are_dropped_with_the_reason():
+    sync, _, ledger, recorder = make_sync()
+    sync.offer(frames(3), None, "engine failed to start: no such encoder")
+    assert ledger.reasons() == {"engine not started": 3}
+    assert ledger.frames_received == 3
+    assert recorder.drops[0] == ("engine not started", "engine failed to start: no such encoder")
+
+
+def test_a_frame_the_engine_raises_on_is_counted_once():
+    sync, _, ledger, recorder = make_sync()
+    sync.offer(frames(1), FakeEngine(ledger, error=RuntimeError("out of memory")), "")
+    assert ledger.reasons() == {"engine rejected frame": 1}
+    assert ledger.frames_received == 1  # counted by the engine, not again here
+    assert recorder.drops == [("engine rejected frame", "out of memory")]
+
+
+def test_an_invalid_frame_is_logged_but_counted_by_the_engine_alone():
+    sync, _, ledger, recorder = make_sync()
+    invalid = Decision(False, "invalid frame: pose is not a rotation")
+    sync.offer(frames(1), FakeEngine(ledger, answer=invalid), "")
+    assert ledger.frames_dropped == 0  # the fake engine does not count; the real one does
+    assert recorder.drops == [("invalid frame", "pose is not a rotation")]
+    sync.offer(frames(1), FakeEngine(ledger, answer=Decision(False, "too close")), "")
+    assert len(recorder.drops) == 1  # not a keyframe is not a drop
