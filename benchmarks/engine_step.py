@@ -70,3 +70,39 @@ def engine_rows(options: Options) -> list[Row]:
             )
         )
     return rows
+
+
+SAVE_HOLD_TARGET_MS = 100.0
+"""Training may wait at most this long for a checkpoint's copy (issue: nothing lost)."""
+
+
+def save_hold_rows(options: Options) -> list[Row]:
+    """How long ``LerfEngine.save`` holds the model lock (training waits that long) and how long
+    the whole save takes (digest and disk write run on the copies, outside the lock)."""
+    import tempfile
+    from pathlib import Path
+
+    name, config = preset(options)
+    engine, _ = scene_engine(options, config)
+    _rays_per_second(engine, options.pick(2, 5))
+    holds, totals = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        for _ in range(options.pick(3, 10, 20)):
+            started = time.perf_counter()
+            engine.save(Path(folder) / "model.ckpt")
+            totals.append(time.perf_counter() - started)
+            holds.append(engine.last_save_hold_seconds)
+            engine.train_step()  # the next save copies moved weights again
+    note = (
+        f"{name} preset, synthetic scene, 30 keyframes 128x96 with features, {len(holds)} "
+        f"saves between training steps; target <= {SAVE_HOLD_TARGET_MS:.0f} ms"
+    )
+    device = options.device_label()
+    return [
+        Row("engine", "save: training held per save (max)", 1e3 * max(holds), "ms", device,
+            note=note),
+        Row("engine", "save: training held per save (median)",
+            1e3 * sorted(holds)[len(holds) // 2], "ms", device, note=note),
+        Row("engine", "save: whole save (median)", 1e3 * sorted(totals)[len(totals) // 2], "ms",
+            device, note=note),
+    ]  # fmt: skip

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import Options, Row, load_average, machine_info
-from benchmarks.engine_step import engine_rows
+from benchmarks.engine_step import engine_rows, save_hold_rows
 from benchmarks.first_answer import first_answer_rows
 from benchmarks.language import language_rows
 from benchmarks.load import load_rows
@@ -33,12 +33,13 @@ from benchmarks.report import (
     write_markdown,
     write_on_request_section,
 )
+from benchmarks.soak import soak_rows
 from benchmarks.training import hash_grid_rows, nerf_rows, precision_rows
 
 GROUPS: dict[str, list[Callable[[Options], list[Row]]]] = {
     "training": [nerf_rows, language_rows, precision_rows],
     "hashgrid": [hash_grid_rows],
-    "engine": [engine_rows],
+    "engine": [engine_rows, save_hold_rows],
     "pyramid": [pyramid_rows],
     "first_answer": [first_answer_rows],  # before query: the query benchmark reuses its model
     "query": [query_rows],
@@ -46,8 +47,9 @@ GROUPS: dict[str, list[Callable[[Options], list[Row]]]] = {
     "memory": [memory_rows],
     "memory_stream": [memory_stream_rows],  # 10,000 frames through one engine: minutes
     "load": [load_rows],  # the real node under 10 concurrent clients: minutes, see below
+    "soak": [soak_rows],  # the real node for an hour (3 min with --quick): report in out/
 }
-ON_REQUEST = {"load", "memory_stream"}
+ON_REQUEST = {"load", "memory_stream", "soak"}
 """Groups left out of a normal or quick run (they take minutes): ``--only`` them, or --full."""
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

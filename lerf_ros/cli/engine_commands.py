@@ -85,6 +85,26 @@ def run_train(args) -> int:
             bar.update(1)
     steps = args.steps if args.steps is not None else (None if args.seconds else 3000)
     deadline = time.monotonic() + args.seconds if args.seconds else None
+    try:
+        _train(engine, steps, deadline)
+    except (Exception, KeyboardInterrupt) as error:
+        # One line, and the work kept: the weights now are the last good ones (a step never
+        # writes a non-finite update; a run of them rolled back before raising).
+        what = "interrupted" if isinstance(error, KeyboardInterrupt) else f"failed: {error}"
+        print(f"lerf-ros train: training {what} (step {engine.step})", file=sys.stderr)
+        if engine.step == 0:
+            return 130 if isinstance(error, KeyboardInterrupt) else 1
+        path = engine.save(args.out)
+        print(f"saved the last good state (step {engine.step}) to {path}", file=sys.stderr)
+        return 130 if isinstance(error, KeyboardInterrupt) else 1
+    path = engine.save(args.out)
+    print(f"trained {engine.step} steps on {len(dataset.frames)} views; saved {path}")
+    return 0
+
+
+def _train(engine, steps: int | None, deadline: float | None) -> None:
+    from tqdm import tqdm
+
     with tqdm(total=steps, desc="training", unit="step", file=sys.stderr) as bar:
         while (steps is None or engine.step < steps) and (
             deadline is None or time.monotonic() < deadline
@@ -97,9 +117,6 @@ def run_train(args) -> int:
                     clip=f"{stats.clip_loss:.3f}",
                     rays_s=f"{stats.rays_per_second:.0f}",
                 )
-    path = engine.save(args.out)
-    print(f"trained {engine.step} steps on {len(dataset.frames)} views; saved {path}")
-    return 0
 
 
 def load_engine(args):

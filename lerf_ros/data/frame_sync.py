@@ -5,8 +5,8 @@ lives here so it can be unit-tested without a node.
 
 Every image reaches one verdict, counted once in the shared :class:`DropLedger`: offered to
 the engine (whose ``add_frame`` counts it as received) or dropped here (``refuse``: received
-and dropped at once). A bad pose message is counted as a drop but not as a received frame:
-``frames_received`` counts images.
+and dropped at once). A bad pose message (or one stamped in the future) is counted as a drop but
+not as a received frame: ``frames_received`` counts images.
 """
 
 from __future__ import annotations
@@ -31,6 +31,18 @@ MAX_STAMP_AHEAD = 3600.0
 """Seconds: a stamp further ahead of this machine's clock is a broken clock, not a frame (it
 would also hold back time-based keyframe selection until the clock caught up)."""
 
+POSE_STAMP_AHEAD = 5.0
+"""Seconds: a pose stamped further ahead of this machine's clock is dropped ("pose stamp in
+the future"). Far stricter than :data:`MAX_STAMP_AHEAD` for images, on purpose: an image is
+only matched to the poses around its stamp, so a skewed stamp costs at most that frame, but a
+pose says where the robot is *at* its stamp, and no pose estimator knows where the robot will
+be. With the robot's and this machine's clocks synchronised (NTP/chrony: milliseconds apart)
+a pose leads only by the residual skew; 5 s leaves room for a poorly synchronised machine and
+for publishers that stamp a little ahead, and anything further is a broken clock or a bad
+message. Such poses used to enter the buffer: 2,400 stamped 70 s to an hour ahead pushed every
+real pose out and nearly every frame was dropped as unmatched, for up to that hour. A pose
+inside the bound becomes the present within 5 s."""
+
 TIME_JUMP_BACK = 2.0
 """Seconds: a stamp this far behind the last one is a clock reset, not a late frame."""
 
@@ -38,6 +50,9 @@ WAITING_IMAGES = 30
 """Images one camera holds while their poses are on the way; a longer burst drops the oldest."""
 
 NO_CAMERA_INFO = "no camera info received yet"
+
+POSE_IN_THE_FUTURE = "pose stamp in the future"
+"""Drop reason of a pose stamped more than :data:`POSE_STAMP_AHEAD` ahead of the clock."""
 
 PoseLookup = Callable[[str, float], "np.ndarray | None"]
 """``lookup(camera, stamp)``: the camera's pose at ``stamp`` from elsewhere (TF), or None."""
@@ -137,11 +152,14 @@ class FrameSync:
             state.intrinsics, state.info_error = None, error
 
     def pose(self, camera: str, stamp: float, c2w: np.ndarray) -> None:
-        """A camera-to-world pose (already in the fixed frame, extrinsic applied)."""
+        """A camera-to-world pose (already in the fixed frame, extrinsic applied); one stamped
+        more than :data:`POSE_STAMP_AHEAD` ahead of the clock is a counted drop."""
         ahead = stamp - self.wall()
-        if ahead > MAX_STAMP_AHEAD:
-            # Before it enters the buffer: the pose stream would look past every later image.
-            self.bad_pose(camera, f"stamp {ahead:.0f} s in the future")
+        if ahead > POSE_STAMP_AHEAD:
+            # Before it enters the buffer: held there, it would take the place of a real pose
+            # and make the pose stream look past every later image.
+            self.ledger.drop(POSE_IN_THE_FUTURE)
+            self.on_drop(POSE_IN_THE_FUTURE, f"{camera}: {ahead:.1f} s ahead of this clock")
             return
         with self._lock:
             state = self.cameras[camera]

@@ -17,14 +17,24 @@ class PoseBuffer:
     slop: float = 0.05
     """Largest distance (s) from a stamp to the poses used for it."""
     capacity: int = 2000
-    """Poses kept (oldest dropped first)."""
+    """Poses kept. When full, the pose farthest from the stream's present is dropped (see
+    :meth:`add`), not simply the oldest."""
     stamps: list[float] = field(default_factory=list)
     poses: list[np.ndarray] = field(default_factory=list)
     last_added: float | None = None
     """Stamp of the pose added most recently (arrival order)."""
 
     def add(self, stamp: float, pose: np.ndarray) -> bool:
-        """Insert a pose (out-of-order allowed); False for an exact duplicate stamp."""
+        """Insert a pose (out-of-order allowed); False for an exact duplicate stamp.
+
+        Full, the buffer drops the pose whose stamp is farthest from ``stamp``, the stream's
+        present (the pose just added, in arrival order): one of the two ends of the sorted
+        history. Dropping the oldest instead let stamps far from the present take the buffer
+        over: poses stamped up to an hour ahead pushed out every real pose (each new real
+        pose, older than all of them, was the one dropped at once), and after a clock reset
+        (a bag loop, a simulator restart) every pose on the new clock was older than the
+        history and dropped the moment it arrived. Now a stray far stamp is the first to go,
+        and a stream that jumped keeps its new poses while the old clock's drain away."""
         # A duplicate still moves the stream on: a replayed (looping) recording sends stamps
         # already held, and the images stamped after them must not wait forever.
         self.last_added = stamp
@@ -34,7 +44,9 @@ class PoseBuffer:
         self.stamps.insert(index, stamp)
         self.poses.insert(index, np.asarray(pose, dtype=np.float64))
         if len(self.stamps) > self.capacity:
-            del self.stamps[0], self.poses[0]
+            # Sorted: the farthest stamp from the present is the first or the last.
+            end = -1 if self.stamps[-1] - stamp > stamp - self.stamps[0] else 0
+            del self.stamps[end], self.poses[end]
         return True
 
     @property

@@ -6,7 +6,7 @@ by the caller, as each docstring says), so an answer sees one consistent model.
 
 from __future__ import annotations
 
-import threading
+import copy
 import time
 from collections.abc import Callable
 
@@ -15,6 +15,7 @@ import torch
 
 from lerf_ros.cameras.intrinsics import Intrinsics
 from lerf_ros.cameras.rays import image_rays
+from lerf_ros.engine.fair_lock import FairLock
 from lerf_ros.errors import NotReadyError
 from lerf_ros.query.candidates import Candidates, DepthView
 from lerf_ros.query.config import QueryConfig
@@ -47,7 +48,7 @@ class FieldAnswers:
         self,
         trainer: Callable[[], Trainer | None],
         keyframes: KeyframeStore,
-        lock: threading.RLock,
+        lock: FairLock,
         config: QueryConfig,
         texts: TextEmbeddings,
         device: torch.device,
@@ -60,12 +61,28 @@ class FieldAnswers:
         self.device = device
         self.cache: CandidateSet | None = None
         """The last computed candidates (refreshed every ``refresh_steps`` steps)."""
+        self.reset_pending = False
+        """The field was reset and no keyframe has arrived since."""
+        self._density_copy: tuple[Trainer, int, torch.nn.Module] | None = None
+        """(trainer, step, a copy of its geometry field) that density reads use."""
+
+    def clear(self) -> None:
+        """Forget the cached candidates and the geometry copy (a reset or a load)."""
+        self.cache = None
+        self._density_copy = None
 
     def _current(self) -> Trainer:
         trainer = self._trainer()
         if trainer is None:
-            raise NotReadyError("not ready: no keyframes")
+            raise NotReadyError(self.no_field_reason())
         return trainer
+
+    def no_field_reason(self) -> str:
+        """Why there is no field: a reset (a request that raced it lands here) or no keyframe
+        yet."""
+        if self.reset_pending:
+            return "not ready: reset in progress (the field was cleared; no keyframes since)"
+        return "not ready: no keyframes"
 
     def candidates(self) -> CandidateSet:
         """Surface candidates and their language features (cached; call under the lock)."""
@@ -141,7 +158,7 @@ class FieldAnswers:
         frames = self.keyframes.snapshot()
         trainer = self._trainer()
         if not frames or trainer is None:
-            raise NotReadyError("not ready: no keyframes")
+            raise NotReadyError(self.no_field_reason())
         frame = frames[keyframe_index]
         intrinsics = frame.intrinsics
         if width is not None and 0 < width < intrinsics.width:
@@ -160,13 +177,31 @@ class FieldAnswers:
             lock=self.lock,
         )
 
+    def _geometry(self) -> torch.nn.Module:
+        """A copy of the geometry field at most ``refresh_steps`` steps old. Grasp and goal
+        planning look the density up dozens of times per answer; on the copy no lookup waits
+        for a training step, and only a refresh (a copy of the weights) takes the model lock."""
+        held, trainer = self._density_copy, self._trainer()
+        fresh = (
+            held is not None
+            and trainer is held[0]
+            and trainer.step_count - held[1] < self.config.refresh_steps
+        )
+        if fresh:
+            return held[2]
+        with self.lock:
+            trainer = self._current()
+            geometry = copy.deepcopy(trainer.model.nerf).eval().requires_grad_(False)
+            self._density_copy = (trainer, trainer.step_count, geometry)
+        return geometry
+
     def density(self, points: np.ndarray) -> np.ndarray:
         flat = torch.as_tensor(np.asarray(points, dtype=np.float32).reshape(-1, 3))
+        geometry = self._geometry()
         out = []
-        with self.lock, torch.no_grad():
-            field = self._current().model.nerf
+        with torch.no_grad():
             for start in range(0, len(flat), DENSITY_CHUNK):
-                density, _ = field.density(flat[start : start + DENSITY_CHUNK].to(self.device))
+                density, _ = geometry.density(flat[start : start + DENSITY_CHUNK].to(self.device))
                 out.append(density[:, 0].float().cpu())
         return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
 

@@ -51,19 +51,28 @@ def detached_copy(value: Any) -> Any:
     return value
 
 
-def build_payload(
-    trainer: Trainer, keyframes: list[Keyframe], identity: EncoderIdentity, frame_id: str
-) -> dict[str, Any]:
-    """The checkpoint payload (call under the model lock: it copies live tensors)."""
+def field_copy(trainer: Trainer) -> dict[str, Any]:
+    """Copies of what training changes: weights, optimiser state, step (call under the model
+    lock, which is held only as long as the copy takes)."""
     return {
-        "frame_id": frame_id,
         "step": trainer.step_count,
         "aabb": detached_copy(trainer.model.aabb),
+        "model": detached_copy(trainer.model.state_dict()),
+        "optimizer": detached_copy(trainer.optimizer.state_dict()),
+    }
+
+
+def build_payload(
+    field: dict[str, Any], keyframes: list[Keyframe], identity: EncoderIdentity, frame_id: str
+) -> dict[str, Any]:
+    """The checkpoint payload around a :func:`field_copy`. Keyframes need no lock: their
+    tensors are never changed in place (features arrive as new tensors)."""
+    return {
+        "frame_id": frame_id,
+        **field,
         "clip_dim": int(identity.clip_dim),
         "dino_dim": int(identity.dino_dim),
         "encoder": identity.name,
-        "model": detached_copy(trainer.model.state_dict()),
-        "optimizer": detached_copy(trainer.optimizer.state_dict()),
         "keyframes": [keyframe_to_dict(f) for f in keyframes],
     }
 

@@ -26,7 +26,13 @@ from lerf_ros.data.drops import DropLedger
 from lerf_ros.data.frame_sync import MAX_STAMP_AHEAD
 from lerf_ros.data.keyframes import Decision
 from lerf_ros.engine.answers import FieldAnswers
-from lerf_ros.engine.checkpoint_state import EncoderIdentity, build_payload, restore
+from lerf_ros.engine.checkpoint_state import (
+    EncoderIdentity,
+    build_payload,
+    field_copy,
+    restore,
+)
+from lerf_ros.engine.fair_lock import FairLock
 from lerf_ros.engine.frames import validate_frame
 from lerf_ros.engine.status import EngineStatus, not_ready_reason
 from lerf_ros.engine.workers import FeatureWorker, TrainingLoop, run_guarded
@@ -80,7 +86,8 @@ class LerfEngine:
         self.error = ""
         """The last fault a worker survived ('' when none)."""
         self.keyframes = KeyframeStore(config.keyframes)
-        self.model_lock = threading.RLock()
+        self.model_lock = FairLock()
+        """Held by a training step, a read of the field, a save's copy: in arrival order."""
         self.feature_worker = FeatureWorker(
             self.keyframes, extractor, self._report, 4 * config.keyframes.max_keyframes
         )
@@ -96,6 +103,8 @@ class LerfEngine:
         self._stop = threading.Event()
         self._paused = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.last_save_hold_seconds = 0.0
+        """How long the last save held the model lock (training waits that long)."""
 
     def _report(self, message: str) -> None:
         self.error = message
@@ -131,6 +140,7 @@ class LerfEngine:
         with self.model_lock:
             if self.training.trainer is None:
                 self.training.trainer = self._new_trainer(pose)
+                self.answers.reset_pending = False
         self.feature_worker.enqueue(offer.keyframe.id)
         return offer.decision
 
@@ -194,7 +204,8 @@ class LerfEngine:
             self.keyframes.clear()
             self.training.trainer = None
             self.training.last_stats = None
-            self.answers.cache = None
+            self.answers.clear()
+            self.answers.reset_pending = True
             self.feature_worker.clear()
 
     # ------------------------------------------------------------------ status
@@ -233,6 +244,7 @@ class LerfEngine:
         else:
             state = "training"
         stats = self.training.last_stats
+        trainer = self.training.trainer
         if reason and self.error:
             message = f"{reason} (last error: {self.error})"
         else:
@@ -253,6 +265,8 @@ class LerfEngine:
             drop_reasons=self.drops.reasons(),
             error=self.error,
             losses=dict(stats.losses) if stats else {},
+            skipped_steps=trainer.skipped_steps if trainer is not None else 0,
+            rollbacks=trainer.good_state.rollbacks if trainer is not None else 0,
         )
 
     # ------------------------------------------------- reading (FieldReader)
@@ -292,7 +306,7 @@ class LerfEngine:
         negatives = list(negatives or [])
         request = validate_request(text, self.config.query, negatives, scale)
         if not self.keyframes.snapshot() or self.training.trainer is None:
-            raise NotReadyError("not ready: no keyframes")
+            raise NotReadyError(self.answers.no_field_reason())
         if request.scale is None:
             request.scale = self.query(text, negatives).selected_scale
         return self.answers.relevancy_view(request, keyframe_index, width)
@@ -321,12 +335,14 @@ class LerfEngine:
     def save(self, path: str | Path) -> Path:
         """Atomically write weights, optimiser, keyframes and their features."""
         with self.model_lock:
+            held = time.perf_counter()
             if self.training.trainer is None:
                 raise NotReadyError("nothing to save: no keyframes yet")
-            payload = build_payload(
-                self.training.trainer, self.keyframes.snapshot(), self.identity, self.frame_id
-            )
-        return save_checkpoint(path, payload)
+            field = field_copy(self.training.trainer)
+            keyframes, frame_id = self.keyframes.snapshot(), self.frame_id
+            self.last_save_hold_seconds = time.perf_counter() - held
+        # Keyframes, the digest and the disk write work on copies: training goes on meanwhile.
+        return save_checkpoint(path, build_payload(field, keyframes, self.identity, frame_id))
 
     def load(self, path: str | Path) -> None:
         """Resume from :meth:`save`'s output (raises CheckpointError naming the problem).
@@ -344,4 +360,4 @@ class LerfEngine:
             for keyframe in self.keyframes.snapshot():
                 if not keyframe.has_features:
                     self.feature_worker.enqueue(keyframe.id)
-            self.answers.cache = None
+            self.answers.clear()

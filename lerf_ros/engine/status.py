@@ -32,6 +32,10 @@ class EngineStatus:
     a failed training step), '' when there was none; also appended to ``message``."""
     losses: dict[str, float] = field(default_factory=dict)
     """The last step's loss terms by name (unweighted); empty before the first step."""
+    skipped_steps: int = 0
+    """Steps whose loss or gradients were not finite (their update skipped)."""
+    rollbacks: int = 0
+    """Times a run of non-finite steps restored the last good weights."""
 
 
 def not_ready_reason(

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import torch
 
+from lerf_ros.engine.fair_lock import FairLock
 from lerf_ros.features.extractor import FeatureExtractor
 from lerf_ros.training.config import TrainerConfig
 from lerf_ros.training.keyframe_store import KeyframeStore
@@ -133,7 +134,7 @@ class TrainingLoop:
         self,
         config: TrainerConfig,
         keyframes: KeyframeStore,
-        lock: threading.RLock,
+        lock: FairLock,
         report: Report,
     ):
         self.config = config
@@ -148,18 +149,31 @@ class TrainingLoop:
     def step(self) -> StepStats | None:
         """One step on the keyframes now (None when there is nothing to train on, or out of
         memory)."""
-        keyframes = self.keyframes.snapshot()
-        if not keyframes or self.trainer is None:
-            return None
         with self.lock:
+            # Read under the lock: a reset may have cleared both while this thread waited.
+            trainer, keyframes = self.trainer, self.keyframes.snapshot()
+            if trainer is None or not keyframes:
+                return None
             try:
-                stats = self.trainer.step(keyframes)
+                stats = trainer.step(keyframes)
             except torch.OutOfMemoryError as error:
                 self._shrink_batch(error)
                 return None
         self.last_stats = stats
         self.rays_per_second = 0.9 * self.rays_per_second + 0.1 * stats.rays_per_second
+        if stats.rolled_back:
+            self.report(self._rollback_message(trainer))
         return stats
+
+    @staticmethod
+    def _rollback_message(trainer: Trainer) -> str:
+        good = trainer.good_state
+        first = trainer.first_nonfinite
+        cause = f"; the first: {first.describe()}" if first is not None else ""
+        return (
+            f"training recovered from non-finite steps: rolled back to step {good.step} with "
+            f"learning rate x{good.lr_scale:.3g} (rollback {good.rollbacks}){cause}"
+        )
 
     def sample_batch(self):
         """A batch as the next step would draw it (the step profile times the sampling)."""

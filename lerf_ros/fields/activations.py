@@ -7,6 +7,12 @@ import torch
 TRUNC_EXP_MAX = 15.0
 """The backward of ``trunc_exp`` uses ``exp(min(x, 15))`` (instant-ngp's value)."""
 
+DENSITY_EXP_MAX = 60.0
+"""The forward of ``trunc_exp`` uses ``exp(min(x, 60))``: a density of 1e26 per metre is opaque
+over any sample interval, and fp32 ``exp`` overflows to inf from x = 88.7. An inf density
+makes the optical depth ``inf * 0`` = NaN at a zero-length interval; training on a scene of
+large flat surfaces pushes some pre-activations that far."""
+
 
 class _TruncExp(torch.autograd.Function):
     """``exp`` whose gradient is clamped, so one large pre-activation cannot explode an update."""
@@ -14,7 +20,7 @@ class _TruncExp(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x)
-        return torch.exp(x)
+        return torch.exp(x.clamp(max=DENSITY_EXP_MAX))
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor) -> torch.Tensor:
@@ -23,7 +29,6 @@ class _TruncExp(torch.autograd.Function):
 
 
 def trunc_exp(x: torch.Tensor) -> torch.Tensor:
-    """``exp(x)`` with the gradient of ``exp(min(x, 15))``, in fp32: under fp16 autocast
-    ``exp`` overflows from x = 11.1 and the inf density turns every weight of its ray into
-    NaN (lego training on a GPU hit a NaN loss at step 1129)."""
+    """``exp(min(x, 60))`` with the gradient of ``exp(min(x, 15))``, in fp32: under fp16 autocast
+    ``exp`` overflows from x = 11.1."""
     return _TruncExp.apply(x.float())

@@ -15,11 +15,15 @@ def render_weights(
     ``T_i = exp(-sum_{j<i} sigma_j delta_j)``, ``alpha_i = 1 - exp(-sigma_i delta_i)``,
     ``w_i = T_i alpha_i``. Sums of optical depth (not products of (1 - alpha)) keep it stable;
     ``expm1`` keeps small alphas accurate.
+
+    Everything stays finite, values and gradients, for any finite density (even one whose
+    optical depth overflows to inf): the exclusive sum is a shifted cumulative sum, never
+    ``cumsum - own``, which is ``inf - inf`` = NaN behind an opaque sample.
     """
     optical_depth = densities * deltas
     alphas = -torch.expm1(-optical_depth)
     # Exclusive cumulative sum: the light reaching sample i has crossed samples 0..i-1.
-    accumulated = torch.cumsum(optical_depth, dim=-2) - optical_depth
+    before = torch.cumsum(optical_depth[..., :-1, :], dim=-2)
+    accumulated = torch.cat([torch.zeros_like(optical_depth[..., :1, :]), before], dim=-2)
     transmittance = torch.exp(-accumulated)
-    weights = torch.nan_to_num(alphas * transmittance)
-    return weights, transmittance
+    return alphas * transmittance, transmittance

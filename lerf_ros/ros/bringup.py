@@ -16,6 +16,29 @@ from pathlib import Path
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "lerf.yaml"
 
+ABORT_MARKERS = (
+    "terminate called",
+    "Fatal Python error",
+    "Segmentation fault",
+    "Traceback (most recent call last)",
+)
+"""Log lines that mean a process did not end cleanly: a C++ ``std::terminate`` (e.g. a daemon
+thread still inside torch when the interpreter finalized), a crash of the interpreter, or an
+exception that escaped. A clean stop leaves none of them."""
+
+
+def exit_problems(returncode: int | None, log: str) -> list[str]:
+    """Why an exit with ``returncode`` and output ``log`` was not clean ([] if it was)."""
+    problems = []
+    if returncode is None:
+        problems.append("still running")
+    elif returncode < 0:
+        problems.append(f"killed by {signal.Signals(-returncode).name}")
+    elif returncode != 0:
+        problems.append(f"exit code {returncode}")
+    problems += [f"log contains {marker!r}" for marker in ABORT_MARKERS if marker in log]
+    return problems
+
 
 def _ros_value(value: object) -> str:
     """Render a parameter override in the YAML syntax ``--ros-args -p`` expects."""
@@ -41,7 +64,8 @@ class NodeProcess:
         return self.process.poll() is None
 
     def stop(self, timeout: float = 20.0) -> int:
-        """SIGINT, then SIGTERM, then SIGKILL: gives the node the chance to autosave."""
+        """SIGINT, then SIGTERM, then SIGKILL: gives the node the chance to autosave.
+        Returns the exit code (negative: the signal that ended it)."""
         for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
             if self.process.poll() is not None:
                 break
@@ -56,6 +80,22 @@ class NodeProcess:
         if self.log_path and self.log_path.exists():
             return self.log_path.read_text(errors="replace")
         return ""
+
+    def exit_problems(self) -> list[str]:
+        """Why this process did not end cleanly ([] if it did, or is still running and its
+        log shows no crash so far): see :func:`exit_problems`."""
+        returncode = self.process.poll()
+        problems = exit_problems(returncode, self.log())
+        return [p for p in problems if p != "still running"]
+
+    def assert_clean_exit(self) -> None:
+        """Raise AssertionError, with the end of the log, unless the process ended with
+        code 0 and its log shows no abort, crash or escaped exception."""
+        if self.alive():
+            raise AssertionError(f"{self.name} is still running")
+        problems = self.exit_problems()
+        if problems:
+            raise AssertionError(f"{self.name}: {'; '.join(problems)}\n{self.log()[-3000:]}")
 
 
 def trainer_command(

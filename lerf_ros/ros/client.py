@@ -16,16 +16,29 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
+from std_srvs.srv import Trigger
 
 from lerf_ros.msg import TrainingStatus
 from lerf_ros.srv import GetTargets, Query
+
+BUSY_BACKOFF = 0.5
+"""Seconds before a call answered ``busy:`` is sent again (see ``retry_busy``)."""
 
 
 class TrainerClient:
     """Calls ``~/query`` and ``~/get_targets`` of the node named ``node_name`` and follows its
     ``~/status``."""
 
-    def __init__(self, node_name: str = "/lerf_trainer", client_name: str = "lerf_client"):
+    def __init__(
+        self,
+        node_name: str = "/lerf_trainer",
+        client_name: str = "lerf_client",
+        retry_busy: bool = True,
+    ):
+        """``retry_busy``: a ``busy:`` answer (the node has as many calls in progress and
+        waiting as it takes) is asked again after :data:`BUSY_BACKOFF` seconds until the
+        call's timeout; off, it is returned like any ``success=false`` answer."""
+        self.retry_busy = retry_busy
         self.context = Context()
         rclpy.init(context=self.context)
         self.node = Node(client_name, context=self.context)
@@ -34,6 +47,8 @@ class TrainerClient:
         base = node_name.rstrip("/")
         self.query_client = self.node.create_client(Query, f"{base}/query")
         self.targets_client = self.node.create_client(GetTargets, f"{base}/get_targets")
+        self._base = base
+        self._triggers: dict[str, Any] = {}
         self.last_status: TrainingStatus | None = None
         self.status_history: list[TrainingStatus] = []
         qos = QoSProfile(
@@ -76,14 +91,21 @@ class TrainerClient:
     def _call(self, client: Any, request: Any, timeout: float) -> Any:
         if not client.wait_for_service(timeout_sec=min(timeout, 30.0)):
             raise TimeoutError(f"service {client.srv_name} is not available")
-        future = client.call_async(request)
         deadline = time.monotonic() + timeout
-        while not future.done() and time.monotonic() < deadline:
-            self.executor.spin_once(timeout_sec=0.05)
-        if not future.done():
-            future.cancel()
-            raise TimeoutError(f"service {client.srv_name} did not answer within {timeout:.0f} s")
-        return future.result()
+        while True:
+            future = client.call_async(request)
+            while not future.done() and time.monotonic() < deadline:
+                self.executor.spin_once(timeout_sec=0.05)
+            if not future.done():
+                future.cancel()
+                raise TimeoutError(
+                    f"service {client.srv_name} did not answer within {timeout:.0f} s"
+                )
+            response = future.result()
+            busy = not response.success and str(response.message).startswith("busy:")
+            if not (busy and self.retry_busy) or time.monotonic() + BUSY_BACKOFF >= deadline:
+                return response
+            self.spin_for(BUSY_BACKOFF)
 
     def query(self, text: str, timeout: float = 60.0, **fields: Any) -> Query.Response:
         """Call ``~/query``; ``fields`` set further request fields (negatives, scale, ...)."""
@@ -92,6 +114,14 @@ class TrainerClient:
     def get_targets(self, text: str, timeout: float = 60.0, **fields: Any) -> GetTargets.Response:
         """Call ``~/get_targets``."""
         return self._call(self.targets_client, GetTargets.Request(text=text, **fields), timeout)
+
+    def trigger(self, service: str, timeout: float = 60.0) -> Trigger.Response:
+        """Call the node's ``~/<service>`` ``std_srvs/Trigger`` (``save``, ``load``, ``reset``)."""
+        client = self._triggers.get(service)
+        if client is None:
+            client = self.node.create_client(Trigger, f"{self._base}/{service}")
+            self._triggers[service] = client
+        return self._call(client, Trigger.Request(), timeout)
 
     def close(self) -> None:
         self.executor.shutdown()

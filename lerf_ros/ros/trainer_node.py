@@ -5,7 +5,13 @@ topics are subscribed by :class:`~lerf_ros.ros.camera_inputs.CameraInputs`, whic
 images to poses with the ROS-free :class:`~lerf_ros.data.frame_sync.FrameSync`; training and
 answers are the ROS-free :class:`lerf_ros.engine.LerfEngine`'s. Every callback catches its own
 errors: bad input is a counted, logged drop; a failing service answers ``success=false`` with a
-message.
+message; whatever still escapes (rclpy's own parameter service) is logged and counted by the
+spin loop, which keeps going.
+
+Threads: ``~/status`` has its own callback group and never waits on the model lock; autosave
+runs on its own thread; the heavy services share a reentrant group behind
+:class:`~lerf_ros.ros.request_slots.RequestSlots` (a few in progress, a few waiting, the rest
+answered ``busy:`` at once), so camera input, poses and status always find a free thread.
 """
 
 from __future__ import annotations
@@ -14,13 +20,12 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
-from pathlib import Path
 
 import rclpy
 from geometry_msgs.msg import PoseStamped
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image, PointCloud2
@@ -29,31 +34,42 @@ from visualization_msgs.msg import MarkerArray
 
 from lerf_ros.data.drops import DropLedger
 from lerf_ros.data.frame_sync import MatchedFrame
-from lerf_ros.errors import CheckpointError, NotReadyError, QueryError
 from lerf_ros.msg import TrainingStatus
 from lerf_ros.ros import conversions as conv
+from lerf_ros.ros.autosaver import Autosaver
 from lerf_ros.ros.camera_inputs import CameraInputs
+from lerf_ros.ros.guards import GuardedExecutor, QuietPublisher
 from lerf_ros.ros.parameter_files import unmatched_params_files
 from lerf_ros.ros.parameters import declare, engine_config, target_config
 from lerf_ros.ros.query_outputs import QueryOutputs, target_pose
+from lerf_ros.ros.request_slots import RequestSlots, ResetGate
+from lerf_ros.ros.service_calls import ServiceCalls
+from lerf_ros.ros.spin import spin_until_shutdown
 from lerf_ros.srv import GetTargets, Query
 
 SERVICE_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
-"""Query services: requests wait in this queue while one is being answered (the default
+"""Query services: requests wait in this queue until the executor takes them (the default
 depth of 10 would drop requests from an 11th concurrent client)."""
+
+QUERY_SLOTS = (2, 2)
+"""~/query and ~/get_targets together: in progress, waiting; more are answered ``busy:``."""
+CHECKPOINT_SLOTS = (1, 2)
+"""~/save, ~/load and ~/reset together: in progress, waiting."""
+EXECUTOR_THREADS = sum(QUERY_SLOTS) + sum(CHECKPOINT_SLOTS) + 5
+"""Every admitted service call may hold a thread; the rest serve camera input, poses, status,
+~/pause with the parameter services, and ``busy:`` answers."""
+
+SIM_TIME_REFUSED = (
+    "use_sim_time cannot be switched on while the node runs: without a /clock publisher "
+    "~/status would stop; set it when the node starts"
+)
 
 DROP_LOG_INTERVAL = 5.0
 """Seconds between two warnings about drops for the same reason (a broken stream drops every
 frame; the counts are in ~/status)."""
 
-QUERY_REFUSALS = (NotReadyError, QueryError)
-"""What a query refuses with: the caller's message, not an internal error."""
 
-CHECKPOINT_PROBLEMS = (NotReadyError, CheckpointError, OSError)
-"""What ~/save and ~/load refuse with (nothing to save, a bad file, a disk problem)."""
-
-
-class LerfTrainerNode(Node):
+class LerfTrainerNode(ServiceCalls, Node):
     """Trains a LERF online from posed camera streams and answers language queries."""
 
     def __init__(self, **node_kwargs):
@@ -67,54 +83,65 @@ class LerfTrainerNode(Node):
         self._service_group = ReentrantCallbackGroup()
         self._input_group = MutuallyExclusiveCallbackGroup()
         self._pose_group = MutuallyExclusiveCallbackGroup()
-        self._timer_group = MutuallyExclusiveCallbackGroup()
+        self._status_group = MutuallyExclusiveCallbackGroup()
+        self._query_slots = RequestSlots("query", *QUERY_SLOTS)
+        self._checkpoint_slots = RequestSlots("save/load/reset", *CHECKPOINT_SLOTS)
+        self._reset_gate = ResetGate()
+        self._save_lock = threading.Lock()
+        """~/save and autosave write the same file: one at a time."""
+        self.stopping = False
+        """Set at shutdown: from then on publishing is skipped quietly."""
         self._log_times: dict[str, float] = {}
         self._log_lock = threading.Lock()
+        self._lifecycle_lock = threading.Lock()
+        """Orders starting the engine against shutdown (the engine is built on a thread)."""
         """Drops are logged from the input and the pose callback groups (two threads)."""
 
         self.target_config = target_config(self.p)
-        self.status_pub = self.create_publisher(TrainingStatus, "~/status", 10)
-        goals = [self.create_publisher(PoseStamped, "~/nav_goal", 10)]
+        self.status_pub = self._publisher(TrainingStatus, "~/status", 10)
+        goals = [self._publisher(PoseStamped, "~/nav_goal", 10)]
         if self.p.publish_nav2_goal:
-            goals.append(self.create_publisher(PoseStamped, "/goal_pose", 10))
+            goals.append(self._publisher(PoseStamped, "/goal_pose", 10))
         self.outputs = QueryOutputs(
             self,
-            cloud=self.create_publisher(PointCloud2, "~/relevancy_cloud", 1),
-            markers=self.create_publisher(MarkerArray, "~/markers", 10),
-            heatmap=self.create_publisher(Image, "~/relevancy_image", 1),
+            cloud=self._publisher(PointCloud2, "~/relevancy_cloud", 1),
+            markers=self._publisher(MarkerArray, "~/markers", 10),
+            heatmap=self._publisher(Image, "~/relevancy_image", 1),
             goals=goals,
             frame_id=self.fixed_frame,
             robot_radius=self.target_config.navigation.robot_radius,
             heatmap_width=int(self.p.relevancy_image_width),
-            relevancy_view=lambda *args, **kwargs: self.engine.relevancy_view(*args, **kwargs),
+            relevancy_view=self._relevancy_view,
         )
+        # Reentrant, bounded by RequestSlots: a mutually exclusive group made rclpy's executor
+        # busy-loop (holding the GIL) while its one call waited on the model lock.
         sg = self._service_group
-        # One query and one get_targets at a time (the model lock serialises them anyway):
-        # concurrent callers wait in the service queue instead of occupying every executor
-        # thread, which starved the camera callbacks and ~/status under load.
-        self.create_service(
-            Query,
-            "~/query",
-            self._on_query,
-            qos_profile=SERVICE_QOS,
-            callback_group=MutuallyExclusiveCallbackGroup(),
-        )
-        self.create_service(
-            GetTargets,
-            "~/get_targets",
-            self._on_get_targets,
-            qos_profile=SERVICE_QOS,
-            callback_group=MutuallyExclusiveCallbackGroup(),
-        )
+        for srv_type, name, callback in (
+            (Query, "~/query", self._on_query),
+            (GetTargets, "~/get_targets", self._on_get_targets),
+        ):
+            self.create_service(
+                srv_type, name, callback, qos_profile=SERVICE_QOS, callback_group=sg
+            )
         self.create_service(Trigger, "~/save", self._on_save, callback_group=sg)
         self.create_service(Trigger, "~/load", self._on_load, callback_group=sg)
         self.create_service(Trigger, "~/reset", self._on_reset, callback_group=sg)
         self.create_service(SetBool, "~/pause", self._on_pause, callback_group=sg)
-        self.create_timer(1.0, self._publish_status, callback_group=self._timer_group)
+        # A steady clock: ~/status goes on whatever happens to use_sim_time and /clock.
+        self.create_timer(
+            1.0,
+            self._publish_status,
+            callback_group=self._status_group,
+            clock=Clock(clock_type=ClockType.STEADY_TIME),
+        )
+        self.add_on_set_parameters_callback(self._check_parameters)
+        self.autosaver = None
         if self.p.autosave_interval > 0 and self.p.checkpoint_path:
-            self.create_timer(
-                self.p.autosave_interval, self._autosave, callback_group=self._timer_group
-            )
+            self.autosaver = Autosaver(
+                self.p.autosave_interval,
+                self._autosave,
+                lambda error: self.get_logger().error(f"autosave failed: {error}"),
+            ).start()
 
         self.cameras = CameraInputs(
             self,
@@ -128,6 +155,19 @@ class LerfTrainerNode(Node):
         # Images wait for poses that arrive after them: match them again every 0.1 s.
         self.create_timer(0.1, self.cameras.match, callback_group=self._input_group)
         threading.Thread(target=self._build_engine, name="lerf-engine-init", daemon=True).start()
+
+    def _publisher(self, msg_type, topic: str, depth: int) -> QuietPublisher:
+        return QuietPublisher(self.create_publisher(msg_type, topic, depth), self._stopping)
+
+    def _stopping(self) -> bool:
+        return self.stopping or not self.context.ok()
+
+    def _check_parameters(self, parameters) -> SetParametersResult:
+        """Refuse run-time changes that would silence the node."""
+        for parameter in parameters:
+            if parameter.name == "use_sim_time" and parameter.value is True:
+                return SetParametersResult(successful=False, reason=SIM_TIME_REFUSED)
+        return SetParametersResult(successful=True)
 
     def _build_engine(self) -> None:
         """Load encoders and build the engine off the executor (loading can take a while)."""
@@ -148,8 +188,11 @@ class LerfTrainerNode(Node):
             )
             if resume:
                 self.get_logger().info(f"resumed from {checkpoint} at step {engine.step}")
-            engine.start()
-            self.engine = engine
+            with self._lifecycle_lock:
+                if self.stopping:  # shut down while the encoders loaded: start nothing
+                    return
+                engine.start()
+                self.engine = engine
             self.get_logger().info(
                 f"engine ready on {engine.device} (encoder {self.p.encoder}, dino {self.p.dino})"
             )
@@ -189,42 +232,16 @@ class LerfTrainerNode(Node):
             msg.message = s.message
         self.status_pub.publish(msg)
 
-    def _not_ready(self) -> str | None:
-        if self.engine is None:
-            return self.engine_error or "not ready: loading encoders"
-        return self.engine.not_ready_reason()
-
-    # ----------------------------------------------------------- services
-    def _serve(
-        self,
-        service: str,
-        response,
-        answer: Callable[[], None],
-        *,
-        needs_ready: bool = False,
-        refusals: tuple[type[Exception], ...] = QUERY_REFUSALS,
-    ):
-        """Answer one service call: ``success=false`` with the reason while there is no engine
-        (or, ``needs_ready``, while it cannot answer yet); ``answer`` fills the response, and
-        one of ``refusals`` becomes its message. Any other exception is logged with its
-        traceback and answered as an internal error: none may escape a service callback."""
-        try:
-            reason = self._not_ready() if needs_ready or self.engine is None else None
-            if reason is not None:
-                response.success, response.message = False, reason
-            else:
-                answer()
-        except refusals as error:
-            response.success, response.message = False, str(error)
-        except Exception as error:
-            self.get_logger().error(f"{service} failed: {error}\n{traceback.format_exc()}")
-            response.success, response.message = False, f"internal error: {error}"
-        return response
-
     def _on_query(self, request: Query.Request, response: Query.Response) -> Query.Response:
         started = time.monotonic()
         response.frame_id = self.fixed_frame
-        self._serve("query", response, lambda: self._query(request, response), needs_ready=True)
+        self._serve(
+            "query",
+            response,
+            self._read(lambda: self._query(request, response)),
+            needs_ready=True,
+            slots=self._query_slots,
+        )
         response.elapsed_seconds = float(time.monotonic() - started)
         return response
 
@@ -251,7 +268,11 @@ class LerfTrainerNode(Node):
         self, request: GetTargets.Request, response: GetTargets.Response
     ) -> GetTargets.Response:
         return self._serve(
-            "get_targets", response, lambda: self._targets(request, response), needs_ready=True
+            "get_targets",
+            response,
+            self._read(lambda: self._targets(request, response)),
+            needs_ready=True,
+            slots=self._query_slots,
         )
 
     def _targets(self, request: GetTargets.Request, response: GetTargets.Response) -> None:
@@ -278,38 +299,21 @@ class LerfTrainerNode(Node):
         if response.navigation_goals:
             self.outputs.publish_goal(response.navigation_goals[0])
 
-    def _checkpoint(self) -> Path | None:
-        return Path(self.p.checkpoint_path) if self.p.checkpoint_path else None
-
     def _on_save(self, request, response):
-        return self._serve_checkpoint(
-            "save", response, lambda path: self.engine.save(path), "saved"
-        )
+        return self._serve_checkpoint("save", response, self._save, "saved")
 
     def _on_load(self, request, response):
         return self._serve_checkpoint(
             "load", response, lambda path: self.engine.load(path), "loaded"
         )
 
-    def _serve_checkpoint(
-        self, service: str, response, action: Callable[[Path], object], done: str
-    ):
-        def answer():
-            path = self._checkpoint()
-            if path is None:
-                response.success, response.message = False, "parameter checkpoint_path is empty"
-                return
-            action(path)
-            response.success, response.message = True, f"{done} {path}"
-
-        return self._serve(service, response, answer, refusals=CHECKPOINT_PROBLEMS)
-
     def _on_reset(self, request, response):
         def reset():
-            self.engine.reset()
+            with self._reset_gate.exclusive():
+                self.engine.reset()
             response.success, response.message = True, "field and keyframes cleared"
 
-        return self._serve("reset", response, reset)
+        return self._serve("reset", response, reset, slots=self._checkpoint_slots)
 
     def _on_pause(self, request, response):
         def pause():
@@ -319,23 +323,19 @@ class LerfTrainerNode(Node):
 
         return self._serve("pause", response, pause)
 
-    def _autosave(self) -> None:
-        path = self._checkpoint()
-        if self.engine is None or path is None:
-            return
-        try:
-            self.engine.save(path)
-        except NotReadyError:  # no keyframes yet: nothing to save
-            pass
-        except Exception as error:
-            self.get_logger().error(f"autosave failed: {error}")
-
     def shutdown(self) -> None:
-        """Stop training; save a final checkpoint when autosave is on."""
+        """Stop autosaving and training; save a final checkpoint when autosave is on."""
+        with self._lifecycle_lock:  # an engine still being built will not start now
+            self.stopping = True
+        if self.autosaver is not None:
+            self.autosaver.stop()
         if self.engine is not None:
             self.engine.stop()
-            if self.p.autosave_interval > 0:
-                self._autosave()
+            if self.autosaver is not None:
+                try:
+                    self._autosave()
+                except Exception as error:
+                    self.get_logger().error(f"final save failed: {error}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -349,18 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for warning in unmatched_params_files(argv, node.get_fully_qualified_name()):
         node.get_logger().warning(warning)
-    executor = MultiThreadedExecutor(num_threads=4)
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.shutdown()
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    executor = GuardedExecutor(node.get_logger(), num_threads=EXECUTOR_THREADS)
+    return spin_until_shutdown(node, executor, on_shutdown=node.shutdown)
 
 
 if __name__ == "__main__":

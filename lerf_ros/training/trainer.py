@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -21,10 +22,9 @@ from lerf_ros.training.losses import (
     total_loss,
 )
 from lerf_ros.training.model import LerfModel
+from lerf_ros.training.recovery import MAX_NONFINITE_IN_A_ROW, GoodState, NonFiniteStep
 
-MAX_NONFINITE_IN_A_ROW = 20
-"""Non-finite losses in a row after which a step raises ``FloatingPointError`` (skipped
-before that: one bad batch must not stop an online run)."""
+LOG = logging.getLogger("lerf_ros.training")
 
 
 @dataclass
@@ -41,6 +41,8 @@ class StepStats:
     """Wall time of the step."""
     losses: dict[str, float] = field(default_factory=dict)
     """Unweighted value of each loss term that had its target, by name (term order)."""
+    rolled_back: bool = False
+    """This step ended a run of non-finite steps by restoring the last good state."""
 
     @property
     def rays_per_second(self) -> float:
@@ -107,14 +109,22 @@ class Trainer:
         """The named terms summed into the loss (weights from the config)."""
         self.generator = torch.Generator(device="cpu").manual_seed(config.trainer.seed)
         self.step_count = 0
+        """Optimiser steps taken (never goes back, not even at a rollback)."""
         self.skipped_steps = 0
-        """Steps whose loss was not finite (their update was skipped)."""
+        """Steps whose loss or gradients were not finite (their update was skipped)."""
         self.nonfinite_in_a_row = 0
+        self.good_state = GoodState()
+        """The last good weights and optimiser state, for a rollback (the initial ones until
+        the first good step)."""
+        self.good_state.keep_if_due(self.model, self.optimizer, 0)
+        self.first_nonfinite: NonFiniteStep | None = None
+        """The first step of the current (or last) run of non-finite steps."""
 
     def learning_rate(self) -> float:
         c = self.config.trainer
         progress = min(max(self.step_count / max(c.decay_steps, 1), 0.0), 1.0)
-        return c.learning_rate * (c.final_learning_rate / c.learning_rate) ** progress
+        scheduled = c.learning_rate * (c.final_learning_rate / c.learning_rate) ** progress
+        return scheduled * self.good_state.lr_scale
 
     def sample_batch(self, keyframes: list[Keyframe]) -> RayBatch:
         """Random rays from up to ``frames_per_batch`` keyframes, with their targets
@@ -137,32 +147,57 @@ class Trainer:
             loss = total_loss(self.loss_terms, losses)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
-        # The one host sync of a step: the total and every term in one transfer.
+        # The one host sync of a step: the total, the gradient norm and every term together.
+        # Under fp16 the scaler skips steps with non-finite gradients itself (and lowers its
+        # scale): that is routine, not divergence.
+        gradients = [p.grad for p in self.model.parameters() if p.grad is not None]
+        norm = loss.new_zeros(())
+        if not self.use_amp and gradients:
+            norm = torch.nn.utils.get_total_norm(gradients)
         values = torch.stack(
-            [loss.detach().float(), *(v.detach().float() for v in losses.values())]
+            [loss.detach().float(), norm.float(), *(v.detach().float() for v in losses.values())]
         )
-        value, *term_values = values.cpu().tolist()
-        finite = math.isfinite(value)
+        value, gradient_norm, *term_values = values.cpu().tolist()
+        terms = dict(zip(losses, term_values, strict=True))
+        finite = math.isfinite(value) and math.isfinite(gradient_norm)
+        rolled_back = False
         if finite:
             self.nonfinite_in_a_row = 0
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.step_count += 1
+            self.good_state.keep_if_due(self.model, self.optimizer, self.step_count)
         else:
-            # Skip the update rather than write NaN into every weight; only a run of such
-            # steps means training diverged.
-            self.optimizer.zero_grad(set_to_none=True)
-            self.nonfinite_in_a_row += 1
-            self.skipped_steps += 1
-            if self.nonfinite_in_a_row >= MAX_NONFINITE_IN_A_ROW:
-                raise FloatingPointError(
-                    f"training diverged: {self.nonfinite_in_a_row} non-finite losses in a row "
-                    f"(step {self.step_count})"
-                )
+            rolled_back = self._skip(NonFiniteStep(self.step_count, value, gradient_norm, terms))
         return StepStats(
             step=self.step_count,
-            loss=value,
-            losses=dict(zip(losses, term_values, strict=True)),
+            loss=value if finite else math.nan,
+            losses=terms,
             rays=len(batch) if finite else 0,
             seconds=time.perf_counter() - started,
+            rolled_back=rolled_back,
         )
+
+    def _skip(self, record: NonFiniteStep) -> bool:
+        """Skip a non-finite step's update (never write NaN into the weights); after
+        ``MAX_NONFINITE_IN_A_ROW`` of them, roll back to the last good state. True when it
+        rolled back."""
+        self.optimizer.zero_grad(set_to_none=True)
+        self.nonfinite_in_a_row += 1
+        self.skipped_steps += 1
+        if self.nonfinite_in_a_row == 1:
+            self.first_nonfinite = record
+            LOG.warning("%s", record.describe())
+        if self.nonfinite_in_a_row < MAX_NONFINITE_IN_A_ROW:
+            return False
+        self.good_state.roll_back(self.model, self.optimizer)
+        self.nonfinite_in_a_row = 0
+        LOG.warning(
+            "%d non-finite steps in a row: rolled back to the state of step %d, learning rate "
+            "x%.3g (rollback %d)",
+            MAX_NONFINITE_IN_A_ROW,
+            self.good_state.step,
+            self.good_state.lr_scale,
+            self.good_state.rollbacks,
+        )
+        return True

@@ -177,3 +177,32 @@ def test_query_of_a_corrupt_checkpoint_fails_with_one_line(tmp_path):
     corrupt.write_bytes(b"PK\x03\x04 this is not a checkpoint" * 10)
     result = lerf_ros("query", corrupt, "red ball", *ENGINE)
     assert_one_line_error(result, "query", str(corrupt), "unreadable")
+
+
+def test_a_training_failure_is_one_line_and_keeps_the_last_good_state(trained, tmp_path, capsys):
+    """Whatever stops training (here a divergence injected after 5 steps) is reported in one
+    line, without a traceback, and the weights trained so far are written and load."""
+    from lerf_ros.cli.main import main
+    from lerf_ros.engine import LerfEngine
+
+    data, _ = trained
+    out = tmp_path / "partial.ckpt"
+    real_step = LerfEngine.train_step
+    calls = {"n": 0}
+
+    def step_then_fail(engine):
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise FloatingPointError("training diverged: injected")
+        return real_step(engine)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LerfEngine, "train_step", step_then_fail)
+        code = main(["train", "--data", str(data), "--out", str(out), *ENGINE, "--steps", "50"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Traceback" not in err
+    report = [line for line in err.splitlines() if line.startswith("lerf-ros train:")]
+    assert report == ["lerf-ros train: training failed: training diverged: injected (step 5)"]
+    assert f"saved the last good state (step 5) to {out}" in err
+    assert load_checkpoint(out)["step"] == 5

@@ -10,6 +10,7 @@ from lerf_ros.cameras.intrinsics import Intrinsics
 from lerf_ros.data.drops import DropLedger
 from lerf_ros.data.frame_sync import (
     MAX_STAMP_AHEAD,
+    POSE_STAMP_AHEAD,
     TIME_JUMP_BACK,
     WAITING_IMAGES,
     FrameSync,
@@ -25,6 +26,7 @@ NOW = 1_700_000_000.0
 class Clock:
     def __init__(self):
         self.monotonic = 100.0
+        self.wall = NOW
 
     def advance(self, seconds: float) -> None:
         self.monotonic += seconds
@@ -60,7 +62,7 @@ def make_sync(cameras=("camera0",), lookup=None, pose_wait=0.5, slop=0.05):
         pose_wait=pose_wait,
         lookup=lookup,
         monotonic=lambda: clock.monotonic,
-        wall=lambda: NOW,
+        wall=lambda: clock.wall,
         on_drop=recorder.drop,
         on_warning=recorder.warnings.append,
     )
@@ -170,24 +172,69 @@ def test_a_future_stamp_is_dropped_and_does_not_become_the_last_stamp():
     assert ledger.reasons() == {"stamp in the future": 1}
 
 
-def test_a_stamp_just_inside_the_bound_is_accepted():
+def test_an_image_stamp_just_inside_the_bound_is_accepted():
     sync, _, ledger, _ = make_sync()
-    sync.pose("camera0", NOW + MAX_STAMP_AHEAD - 1.0, pose_at(0.0))
-    assert len(sync.image("camera0", NOW + MAX_STAMP_AHEAD - 1.0, rgb())) == 1
+    assert sync.image("camera0", NOW + MAX_STAMP_AHEAD - 1.0, rgb()) == []  # waits for a pose
     assert ledger.frames_dropped == 0
+    # Its pose cannot come (an hour ahead is far past the poses' bound); once the clock is
+    # there, poses stamped then match it.
+    sync.pose("camera0", NOW + MAX_STAMP_AHEAD - 1.0, pose_at(0.0))
+    assert sync.match() == [] and ledger.reasons() == {"pose stamp in the future": 1}
 
 
-def test_a_future_pose_is_a_bad_pose_and_does_not_move_the_pose_stream_on():
+def test_a_pose_just_inside_its_bound_is_kept_and_just_beyond_it_is_dropped():
+    sync, clock, ledger, recorder = make_sync()
+    sync.pose("camera0", NOW + POSE_STAMP_AHEAD - 0.01, pose_at(1.0))
+    sync.pose("camera0", NOW + POSE_STAMP_AHEAD + 0.01, pose_at(2.0))
+    assert ledger.reasons() == {"pose stamp in the future": 1}
+    assert recorder.drops == [("pose stamp in the future", "camera0: 5.0 s ahead of this clock")]
+    [frame] = sync.image("camera0", NOW + POSE_STAMP_AHEAD - 0.01, rgb())
+    assert frame.pose[0, 3] == pytest.approx(1.0)
+    # The bound follows the clock: the same stamp is accepted a second later.
+    clock.wall += 1.0
+    sync.pose("camera0", NOW + POSE_STAMP_AHEAD + 0.01, pose_at(2.0))
+    [frame] = sync.image("camera0", NOW + POSE_STAMP_AHEAD + 0.01, rgb())
+    assert frame.pose[0, 3] == pytest.approx(2.0)
+    assert ledger.reasons() == {"pose stamp in the future": 1}
+
+
+def test_a_future_pose_is_dropped_and_does_not_move_the_pose_stream_on():
     sync, _, ledger, recorder = make_sync()
     sync.pose("camera0", NOW + 86400.0, pose_at(5.0))
-    assert ledger.reasons() == {"bad pose": 1}
+    assert ledger.reasons() == {"pose stamp in the future": 1}
     assert ledger.frames_received == 0  # a pose message is not a received frame
-    assert recorder.drops[0][0] == "bad pose" and "in the future" in recorder.drops[0][1]
+    assert recorder.drops == [
+        ("pose stamp in the future", "camera0: 86400.0 s ahead of this clock")
+    ]
     # Had it entered the buffer, the stream would look past this image's stamp.
     assert sync.image("camera0", NOW - 1.0, rgb()) == []
-    assert ledger.reasons() == {"bad pose": 1}
+    assert ledger.reasons() == {"pose stamp in the future": 1}
     sync.pose("camera0", NOW - 1.0, pose_at(1.0))
     assert len(sync.match()) == 1
+
+
+def test_a_flood_of_future_poses_does_not_stop_the_real_frames_matching():
+    """The issue: 2,400 valid poses stamped 70 s to 3,500 s ahead (inside the images' hour),
+    then 550 real frames at 30 Hz. Before, 548 of the 550 were dropped as unmatched; now every
+    one is matched and the 2,400 poses are counted drops."""
+    sync, clock, ledger, _ = make_sync(slop=0.02)
+    period = 1 / 30
+    for index in range(2000):  # a full buffer of real history first
+        sync.pose("camera0", NOW - 70.0 + index * period, pose_at(0.0))
+    for ahead in np.linspace(70.0, 3500.0, 2400):
+        sync.pose("camera0", NOW + float(ahead), pose_at(-1.0))
+    assert ledger.reasons() == {"pose stamp in the future": 2400}
+    matched = []
+    for index in range(550):
+        clock.advance(period)
+        clock.wall += period
+        stamp = clock.wall - 0.01
+        sync.pose("camera0", stamp, pose_at(index))
+        matched += sync.image("camera0", stamp, rgb())
+    assert len(matched) == 550
+    assert [frame.pose[0, 3] for frame in matched] == list(range(550))
+    assert ledger.reasons() == {"pose stamp in the future": 2400}
+    assert ledger.frames_received == 0  # matched frames are counted by the engine
 
 
 def test_a_burst_without_poses_drops_the_oldest_images():

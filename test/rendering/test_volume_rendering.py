@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from lerf_ros.fields.activations import trunc_exp
 from lerf_ros.rendering.ray_samples import RaySamples
 from lerf_ros.rendering.volume import (
     gather_samples,
@@ -102,3 +103,32 @@ def test_top_k_samples_picks_the_heaviest_and_keeps_or_rescales_weights():
     assert gathered.shape == (2, 2, 3)
     assert torch.equal(gathered[0, :, 0], indices[0].float())
     assert top_k_samples(weights, 10)[0].shape == (2, 4)  # fewer samples than k
+
+
+def test_an_overflowing_density_keeps_weights_and_gradients_finite():
+    """A density pre-activation past fp32 exp's range (88.7) behind or at a zero-length
+    interval must give finite weights and finite gradients: a finite loss with a NaN gradient
+    writes NaN into every weight the step touches (what stopped training on a corner scene)."""
+    pre_activation = torch.tensor([[[1.0], [95.0], [2.0], [300.0]]], requires_grad=True)
+    deltas = torch.tensor([[[0.1], [0.0], [0.1], [0.1]]])
+    density = trunc_exp(pre_activation)
+    assert torch.isfinite(density).all()
+    weights, transmittance = render_weights(density, deltas)
+    assert torch.isfinite(weights).all() and torch.isfinite(transmittance).all()
+    # A zero-length interval holds nothing, however dense; the opaque last sample takes the
+    # light that is left.
+    assert weights[0, 1, 0].item() == 0.0
+    assert weights.sum().item() == pytest.approx(1.0, abs=1e-6)
+    ((weights.sum() - 0.5) ** 2).backward()
+    assert torch.isfinite(pre_activation.grad).all()
+
+
+def test_the_exclusive_sum_does_not_subtract_an_infinite_optical_depth():
+    """An optical depth of inf (a density of 1e30 times a long interval) leaves the light
+    before it untouched and no NaN after it."""
+    density = torch.tensor([[[1.0], [3e38], [1.0]]])
+    deltas = torch.tensor([[[0.5], [10.0], [0.5]]])
+    weights, transmittance = render_weights(density, deltas)
+    assert torch.isfinite(weights).all()
+    assert transmittance[0, 1, 0].item() == pytest.approx(math.exp(-0.5))
+    assert transmittance[0, 2, 0].item() == 0.0

@@ -22,7 +22,8 @@ from lerf_ros.training.checkpoint import CheckpointError
 from lerf_ros.training.config import LerfConfig
 from lerf_ros.training.keyframe_store import Keyframe
 from lerf_ros.training.model import LerfModel
-from lerf_ros.training.trainer import MAX_NONFINITE_IN_A_ROW, Trainer, make_optimizer
+from lerf_ros.training.recovery import MAX_NONFINITE_IN_A_ROW, MAX_ROLLBACKS_IN_A_ROW
+from lerf_ros.training.trainer import Trainer, make_optimizer
 
 CLIP_DIM = 384
 DINO_DIM = 16
@@ -197,23 +198,38 @@ def test_inference_renders_are_deterministic_and_keep_the_training_mode(scene, v
         assert torch.equal(first[key], second[key]), key
 
 
-def test_a_non_finite_loss_skips_the_update_and_a_run_of_them_raises(scene, views):
+def test_a_non_finite_loss_skips_the_update_and_a_run_of_them_rolls_back(scene, views):
     """One bad batch (here keyframes with a NaN pose) must not write NaN into every weight,
-    nor stop an online run; only a run of them is an error (training diverged)."""
+    nor stop an online run; a run of them restores the last good state at half the learning
+    rate, and only rollbacks that keep failing are an error (training diverged)."""
     config = LerfConfig.cpu()
     trainer = Trainer(config, scene_aabb(scene), CLIP_DIM, 0, torch.device("cpu"))
+    initial = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
     frames = keyframes_of(views)
     trainer.step(frames)
     before = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
     broken = [Keyframe(f.id, f.image, f.intrinsics, np.full((4, 4), np.nan)) for f in frames]
     stats = trainer.step(broken)
-    assert not math.isfinite(stats.loss) and stats.rays == 0
+    assert not math.isfinite(stats.loss) and stats.rays == 0 and not stats.rolled_back
     assert trainer.step_count == 1 and trainer.skipped_steps == 1
     for name, parameter in trainer.model.named_parameters():
         assert torch.equal(parameter, before[name]), name
     assert trainer.step(frames).rays > 0 and trainer.nonfinite_in_a_row == 0
+    rate = trainer.learning_rate()
     for _ in range(MAX_NONFINITE_IN_A_ROW - 1):
-        trainer.step(broken)
-    with pytest.raises(FloatingPointError, match="diverged"):
-        trainer.step(broken)
+        assert not trainer.step(broken).rolled_back
+    assert trainer.step(broken).rolled_back
+    # The good state kept before the first step (no 100 good steps yet) is back.
+    for name, parameter in trainer.model.named_parameters():
+        assert torch.equal(parameter, initial[name]), name
+    assert trainer.good_state.rollbacks == 1
+    assert trainer.learning_rate() == pytest.approx(0.5 * rate)
     assert trainer.skipped_steps == MAX_NONFINITE_IN_A_ROW + 1
+    stats = trainer.step(frames)
+    assert math.isfinite(stats.loss) and stats.rays > 0 and trainer.step_count == 3
+    for _ in range(MAX_ROLLBACKS_IN_A_ROW - 1):
+        for _ in range(MAX_NONFINITE_IN_A_ROW):
+            trainer.step(broken)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        for _ in range(MAX_NONFINITE_IN_A_ROW):
+            trainer.step(broken)
