@@ -265,8 +265,8 @@ def test_a_field_without_surface_is_looked_at_again_by_the_next_query(views):
         np.zeros(0, np.int32),
         engine.step,
     )
-    with engine.model_lock:
-        engine.answers.cache = (empty, [], torch.zeros(0, 1))  # what an early query left behind
-        candidates, _, _ = engine.answers.candidates()
+    engine.answers.cache = (empty, [], torch.zeros(0, 1))  # what an early query left behind
+    _, step, model = engine.answers.model_copy()
+    candidates, _, _ = engine.answers.candidates(step, model)
     assert len(candidates) > 0 and candidates.step == engine.step
     assert engine.query("red ball").peaks is not None
