@@ -34,7 +34,7 @@ def load_rows(options: Options) -> list[Row]:
     from lerf_ros.ros.load import run_load
 
     params = REPO_CONFIG.parent / "demo.yaml"
-    overrides = {"ready_steps": READY_STEPS}
+    overrides = {"ready_steps": READY_STEPS, "ready_check": False}
     if options.cuda:
         overrides.update(device="cuda", torch_threads=0)
     logs = Path(tempfile.mkdtemp(prefix="lerf_load_"))

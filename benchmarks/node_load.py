@@ -42,6 +42,7 @@ def node_load_rows(options: Options, minutes: float = 10.0, clients: int = CLIEN
     logs = Path(tempfile.mkdtemp(prefix="lerf_node_load_"))
     overrides = {
         "ready_steps": READY_STEPS,
+        "ready_check": False,
         "checkpoint_path": str(logs / "field.ckpt"),
         "autosave_interval": AUTOSAVE,
     }

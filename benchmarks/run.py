@@ -33,6 +33,8 @@ from benchmarks.report import (
     write_markdown,
     write_on_request_section,
 )
+from benchmarks.rgbd import rgbd_rows
+from benchmarks.rgbd_node import rgbd_node_rows
 from benchmarks.soak import soak_rows
 from benchmarks.training import hash_grid_rows, nerf_rows, precision_rows
 
@@ -44,12 +46,14 @@ GROUPS: dict[str, list[Callable[[Options], list[Row]]]] = {
     "first_answer": [first_answer_rows],  # before query: the query benchmark reuses its model
     "query": [query_rows],
     "quality": [quality_rows],
+    "rgbd": [rgbd_rows],  # RGB vs RGB-D side by side on two scenes: ~10 min on 2 cores
+    "rgbd_node": [rgbd_node_rows],  # the same through the real node: ~6 min
     "memory": [memory_rows],
     "memory_stream": [memory_stream_rows],  # 10,000 frames through one engine: minutes
     "load": [load_rows],  # the real node under 10 concurrent clients: minutes, see below
     "soak": [soak_rows],  # the real node for an hour (3 min with --quick): report in out/
 }
-ON_REQUEST = {"load", "memory_stream", "soak"}
+ON_REQUEST = {"load", "memory_stream", "soak", "rgbd", "rgbd_node"}
 """Groups left out of a normal or quick run (they take minutes): ``--only`` them, or --full."""
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

@@ -33,6 +33,15 @@ def synthetic_scene(views: int = 30):
     return dataset, json.loads((path / "scene.json").read_text())
 
 
+def scene_dataset(name: str, views: int = 30):
+    """Synthetic preset ``name`` (128x96, orbit), rendered once into the temp dir:
+    (dataset with depth, scene annotations)."""
+    path = SCENE_DIR.with_name(f"scene_{name}_{views}")
+    if not (path / "scene.json").is_file():
+        make_scene_dataset(path, name, views=views)
+    return load_dataset(path), json.loads((path / "scene.json").read_text())
+
+
 def preset(options: Options) -> tuple[str, LerfConfig]:
     """The engine preset of the device: ``cpu`` on a CPU, ``lerf`` on a GPU."""
     config = LerfConfig.lerf() if options.cuda else LerfConfig.cpu()

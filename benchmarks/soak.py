@@ -99,6 +99,7 @@ class Soak:
             "checkpoint_path": str(self.checkpoint),
             "autosave_interval": AUTOSAVE_INTERVAL,
             "ready_steps": args.ready_steps,
+            "ready_check": False,
         }
         self.params = REPO / "config" / "demo.yaml"
         self.result = SoakResult(

@@ -1,7 +1,8 @@
 """Launch lerf_trainer (and optionally rviz2) on a ROS 2 system.
 
     ros2 launch lerf_ros lerf.launch.py image_topic:=/camera/color/image_raw \
-        camera_info_topic:=/camera/color/camera_info pose_source:=tf fixed_frame:=map
+        camera_info_topic:=/camera/color/camera_info pose_source:=tf fixed_frame:=map \
+        depth_topics:="['/camera/aligned_depth_to_color/image_raw']"
 
 Without a ROS install (launch_ros is not on PyPI) the same node starts with the same
 parameter file through ``lerf-ros bringup --params config/lerf.yaml``.
@@ -44,6 +45,14 @@ ARGUMENTS = [
         "['/camera/pose']",
         "PoseStamped or Odometry topics, one per camera.",
         "pose_topics",
+    ),
+    (
+        "depth_topics",
+        "['']",
+        "Depth topics registered to each camera's colour image, one per camera ('' = none): "
+        "16UC1/mono16 in depth_scale units or 32FC1 metres (…/compressedDepth: "
+        "sensor_msgs/CompressedImage as compressed_depth_image_transport sends it).",
+        "depth_topics",
     ),
     ("fixed_frame", "map", "Frame the field, poses and every answer live in.", "fixed_frame"),
     (

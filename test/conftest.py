@@ -78,3 +78,16 @@ def trained_synthetic_engine(tmp_path_factory):
     finally:
         torch.set_num_threads(threads)
     return engine, dataset, scene
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch on one intra-op thread for the test (restored after): on a small machine shared
+    with other work, tiny ops on two threads wait on busy cores (a 40-point MLP pass measured
+    25x slower). Use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -20,6 +20,9 @@ def register(subparsers) -> None:
     budget.add_argument("--steps", type=int, help="train this many steps")
     train.add_argument("--downscale", type=float, default=1.0, help="image downscale factor")
     train.add_argument("--max-images", type=int, default=None)
+    train.add_argument(
+        "--no-depth", action="store_true", help="ignore the dataset's depth images (colour only)"
+    )
     train.set_defaults(handler=run_train)
 
     query = subparsers.add_parser("query", help="query a checkpoint", formatter_class=fmt)
@@ -79,7 +82,13 @@ def run_train(args) -> int:
         config, args.encoder, args.dino, frame_id=dataset.frame_id, threads=args.threads
     )
     for index, frame in enumerate(dataset.frames):
-        engine.add_frame(frame.image, frame.intrinsics, frame.c2w, float(index), force=True)
+        depth = None if args.no_depth else frame.depth
+        engine.add_frame(
+            frame.image, frame.intrinsics, frame.c2w, float(index), force=True, depth=depth
+        )
+    with_depth = engine.status().keyframes_with_depth
+    if with_depth:
+        print(f"{with_depth} of {len(dataset.frames)} views with depth", file=sys.stderr)
     with tqdm(total=len(dataset.frames), desc="features", unit="view", file=sys.stderr) as bar:
         while engine.compute_pending_features(limit=1):
             bar.update(1)

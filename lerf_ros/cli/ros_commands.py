@@ -40,7 +40,9 @@ def register(subparsers) -> None:
         formatter_class=fmt,
     )
     demo.add_argument("--out", default="out/demo", help="output folder")
-    demo.add_argument("--scene", default="default", help="synthetic scene: default | mug | wall")
+    demo.add_argument(
+        "--scene", default="default", help="synthetic scene: default | mug | wall | six_objects"
+    )
     demo.add_argument("--data", help="stream this dataset (e.g. fox) instead of a synthetic one")
     demo.add_argument("--queries", nargs="*", help="queries (default: the scene's objects)")
     demo.add_argument("--encoder", default=None, help="override the demo's colour-minilm")
@@ -92,9 +94,10 @@ def run_demo(args) -> int:
         overrides["checkpoint_path"] = str(checkpoint)
     queries, truth = _queries(args)
     trainer = start_trainer(Path(args.params), overrides, log_path=out / "trainer.log")
-    source = _start_source(args, out, start_cli)
+    source, streamed = _start_source(args, out, start_cli)
     print(
-        f"trainer pid {trainer.process.pid}, stream pid {source.process.pid}; logs in {out}/",
+        f"trainer pid {trainer.process.pid}, stream pid {source.process.pid}; logs in {out}/\n"
+        f"streaming {streamed}",
         flush=True,
     )
     started = time.monotonic()
@@ -108,7 +111,8 @@ def run_demo(args) -> int:
                 status = client.last_status
                 line = (
                     f"  [{time.monotonic() - started:5.0f} s] {status.state}: step {status.step}, "
-                    f"{status.keyframes} keyframes, {status.message}"
+                    f"{status.keyframes} keyframes ({status.keyframes_with_depth} with depth), "
+                    f"{status.message}"
                     if status
                     else "  waiting"
                 )
@@ -213,14 +217,22 @@ def _queries(args) -> tuple[list[str], dict]:
 
 
 def _start_source(args, out: Path, start_cli):
+    """The camera stream's process and what it streams (said in the demo's output)."""
+    from lerf_ros.data.camera_stream import CameraTopics
+
+    depth_topic = CameraTopics().depth
+    with_depth = f"colour, poses and depth (16UC1 mm on {depth_topic})"
     if args.data:
+        from lerf_ros.data.bags import bag_summary, write_bag
+
         bag = out / "stream_bag"
         if not bag.exists():
-            from lerf_ros.data.bags import write_bag
-
             write_bag(args.data, bag)
-        return start_cli(["play", str(bag), "--loop"], out / "stream.log")
-    return start_cli(["stream", "--scene", args.scene, "--loop"], out / "stream.log")
+        has_depth = depth_topic in bag_summary(bag).topics
+        what = f"{args.data} from {bag}: " + (with_depth if has_depth else "colour and poses")
+        return start_cli(["play", str(bag), "--loop"], out / "stream.log"), what
+    what = f"synthetic scene {args.scene!r}: {with_depth}"
+    return start_cli(["stream", "--scene", args.scene, "--loop"], out / "stream.log"), what
 
 
 class _HeatmapGrabber:

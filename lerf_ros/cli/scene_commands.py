@@ -12,7 +12,7 @@ def register(subparsers) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("out", help="output directory")
-    parser.add_argument("--scene", default="default", help="default | mug | wall")
+    parser.add_argument("--scene", default="default", help="default | mug | wall | six_objects")
     parser.add_argument("--views", type=int, default=30)
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--height", type=int, default=96)

@@ -33,6 +33,9 @@ def register(subparsers) -> None:
     make_bag.add_argument("--fixed-frame", default="map")
     make_bag.add_argument("--optical-frame", default="camera_optical")
     make_bag.add_argument("--no-tf", action="store_true", help="leave /tf out")
+    make_bag.add_argument(
+        "--no-depth", action="store_true", help="leave the dataset's depth out (16UC1 mm topic)"
+    )
     make_bag.set_defaults(handler=run_make_bag)
 
     play = subparsers.add_parser(
@@ -51,7 +54,7 @@ def register(subparsers) -> None:
     stream = subparsers.add_parser(
         "stream", help="publish a synthetic scene live as a camera", formatter_class=defaults
     )
-    stream.add_argument("--scene", default="default", help="default | mug | wall")
+    stream.add_argument("--scene", default="default", help="default | mug | wall | six_objects")
     stream.add_argument("--views", type=int, default=30, help="views per pass")
     stream.add_argument("--width", type=int, default=128)
     stream.add_argument("--height", type=int, default=96)
@@ -62,6 +65,9 @@ def register(subparsers) -> None:
     stream.add_argument("--trajectory", default="orbit", help="orbit | robot | walk")
     stream.add_argument("--supersample", type=int, default=2, help="anti-aliasing factor")
     stream.add_argument("--prefix", default="/camera", help="camera topic namespace")
+    stream.add_argument(
+        "--no-depth", action="store_true", help="publish no depth (16UC1 mm, registered)"
+    )
     _add_wait_options(stream)
     stream.set_defaults(handler=run_stream)
 
@@ -98,6 +104,7 @@ def run_make_bag(args: argparse.Namespace) -> int:
         with_tf=not args.no_tf,
         compressed_format=args.format,
         load_options=load_options,
+        depth=not args.no_depth,
     )
     print(bag_summary(out).format())
     return 0
@@ -152,6 +159,7 @@ def run_stream(args: argparse.Namespace) -> int:
         trajectory=args.trajectory,
         supersample=args.supersample,
         prefix=args.prefix,
+        depth=not args.no_depth,
         wait_subscribers=args.wait_subscribers,
         wait_timeout_s=args.wait_timeout,
     ).validate()

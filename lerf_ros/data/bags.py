@@ -1,8 +1,9 @@
 """Posed-image datasets as ROS 2 bags, written and read with ``rosbags`` (no ROS install needed).
 
 A bag holds one camera on the topics of :mod:`lerf_ros.data.camera_stream`: per dataset frame
-an image (raw rgb8 or compressed), its camera info, the optical frame's pose as a PoseStamped
-and, optionally, the same pose on ``/tf`` — all with one header stamp, spaced ``1 / rate_hz``.
+an image (raw rgb8 or compressed), its camera info, the optical frame's pose as a PoseStamped,
+its depth (16UC1 millimetres on ``{prefix}/depth/image_raw``) when the dataset has depth and,
+optionally, the same pose on ``/tf`` — all with one header stamp, spaced ``1 / rate_hz``.
 
 Pose convention: dataset c2w matrices are already OpenCV / ROS optical (x right, y down,
 z forward), so each becomes the PoseStamped of ``optical_frame`` in ``fixed_frame`` unchanged.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,6 +101,8 @@ class BagLayout:
     """JPEG quality 0-100."""
     start_ns: int = DEFAULT_START_NS
     """Stamp (and bag time) of the first frame, nanoseconds since the epoch."""
+    with_depth: bool = False
+    """Also record each frame's depth (16UC1 mm) on ``{prefix}/depth/image_raw``."""
 
     def validate(self) -> BagLayout:
         if not self.rate_hz > 0:
@@ -128,6 +131,8 @@ class BagLayout:
             layout["image"] = (topics.compressed, COMPRESSED_IMAGE)
         else:
             layout["image"] = (topics.image, IMAGE)
+        if self.with_depth:  # after the image: the node holds posed images for their depth
+            layout["depth"] = (topics.depth, IMAGE)
         return layout
 
 
@@ -157,6 +162,20 @@ def _image(rgb: np.ndarray, header, layout: BagLayout):
         is_bigendian=0,
         step=3 * width,
         data=rgb.reshape(-1),
+    )
+
+
+def _depth_image(metres: np.ndarray, header):
+    units = camera_stream.depth_to_units(metres, camera_stream.DEPTH_SCALE)
+    height, width = units.shape
+    return TYPESTORE.types[IMAGE](
+        header=header,
+        height=height,
+        width=width,
+        encoding=camera_stream.DEPTH_ENCODING,
+        is_bigendian=0,
+        step=2 * width,
+        data=np.frombuffer(units.astype("<u2").tobytes(), np.uint8),
     )
 
 
@@ -208,6 +227,9 @@ def frame_messages(frame: Frame, index: int, layout: BagLayout) -> dict[str, obj
     }
     if layout.with_tf:
         messages["tf"] = _tf(frame.c2w, fixed, layout.optical_frame)
+    depth = frame.depth if layout.with_depth else None
+    if depth is not None:
+        messages["depth"] = _depth_image(depth, optical)
     return messages
 
 
@@ -220,6 +242,8 @@ def _write_frames(dataset: Dataset, out: Path, layout: BagLayout) -> None:
         for index, frame in enumerate(dataset.frames):
             messages = frame_messages(frame, index, layout)
             for key, connection in connections.items():
+                if key not in messages:  # a frame without depth in a dataset with some
+                    continue
                 data = TYPESTORE.serialize_cdr(messages[key], connection.msgtype)
                 writer.write(connection, layout.stamp_ns(index), bytes(data))
 
@@ -238,12 +262,14 @@ def write_bag(
     jpeg_quality: int = 95,
     start_ns: int = DEFAULT_START_NS,
     load_options: dict | None = None,
+    depth: bool = True,
 ) -> Path:
     """Write a dataset as a ROS 2 bag (MCAP) of one camera publishing at ``rate_hz``.
 
     ``dataset_or_path`` is a loaded Dataset or anything ``load_dataset`` reads, loaded with
     ``load_options`` (``max_images``, ``downscale``, ``split``). ``out`` (the bag folder) must
-    not exist. The other arguments are the fields of :class:`BagLayout`. Returns ``out``.
+    not exist. ``depth``: record the frames' depth when the dataset has any (False: leave it
+    out). The other arguments are the fields of :class:`BagLayout`. Returns ``out``.
     """
     layout = BagLayout(
         compressed=compressed,
@@ -264,6 +290,10 @@ def write_bag(
         from lerf_ros.data.loaders import load_dataset
 
         dataset = load_dataset(dataset_or_path, **(load_options or {}))
+    if depth and any(
+        f.depth_path is not None or f.cached_depth is not None for f in dataset.frames
+    ):
+        layout = replace(layout, with_depth=True)
     try:
         _write_frames(dataset, out, layout)
     except BaseException:

@@ -6,6 +6,8 @@ One camera publishes, per frame and with one header stamp:
   (``sensor_msgs/CompressedImage``, jpeg or png),
 - ``{prefix}/camera_info`` (``sensor_msgs/CameraInfo``, plumb_bob with K, D, R, P),
 - ``{prefix}/pose`` (``geometry_msgs/PoseStamped``: the optical frame's pose in the fixed frame),
+- ``{prefix}/depth/image_raw`` (``sensor_msgs/Image``, 16UC1 millimetres, 0 = no reading), when
+  the source has depth: registered to the colour image (its size, intrinsics and frame_id),
 
 and bags also carry ``/tf`` (``tf2_msgs/TFMessage``, fixed frame -> optical frame).
 Image and info use the optical frame as ``header.frame_id``, the pose the fixed frame.
@@ -56,6 +58,27 @@ class CameraTopics:
     @property
     def pose(self) -> str:
         return f"{self.prefix}/pose"
+
+    @property
+    def depth(self) -> str:
+        """16UC1 depth in millimetres registered to the colour image (RealSense's
+        ``aligned_depth_to_color`` in this contract's layout)."""
+        return f"{self.prefix}/depth/image_raw"
+
+
+DEPTH_ENCODING = "16UC1"
+DEPTH_SCALE = 0.001
+"""Metres per unit of the contract's depth topic: millimetres (the node's default depth_scale)."""
+
+
+def depth_to_units(metres: np.ndarray, depth_scale: float = DEPTH_SCALE) -> np.ndarray:
+    """float32 metres [H, W] -> uint16 units of ``depth_scale`` (rounded); no reading (0, NaN,
+    inf, negative) and readings beyond 16 bits become 0."""
+    metres = np.asarray(metres, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        units = np.where(np.isfinite(metres) & (metres > 0), np.round(metres / depth_scale), 0.0)
+    units[units > np.iinfo(np.uint16).max] = 0
+    return units.astype(np.uint16)
 
 
 def split_stamp(stamp_ns: int) -> tuple[int, int]:

@@ -18,6 +18,8 @@ class DropLedger:
         self._lock = threading.Lock()
         self._received = 0
         self._dropped: Counter[str] = Counter()
+        self._depth_dropped: Counter[str] = Counter()
+        self._without_depth = 0
 
     def received(self, count: int = 1) -> None:
         """Count frames that arrived (dropped or not)."""
@@ -34,6 +36,28 @@ class DropLedger:
         with self._lock:
             self._received += 1
             self._dropped[reason] += 1
+
+    def drop_depth(self, reason: str) -> None:
+        """Count a depth image refused under ``reason`` ('bad depth: ...'); its colour image
+        goes on (a frame is not dropped for its depth)."""
+        with self._lock:
+            self._depth_dropped[reason] += 1
+
+    def without_depth(self) -> None:
+        """Count a colour frame of a depth camera that trains without depth (no depth image
+        matched its stamp, or its depth was refused)."""
+        with self._lock:
+            self._without_depth += 1
+
+    @property
+    def frames_without_depth(self) -> int:
+        with self._lock:
+            return self._without_depth
+
+    def depth_reasons(self) -> dict[str, int]:
+        """Refused depth images by reason (a copy)."""
+        with self._lock:
+            return dict(self._depth_dropped)
 
     @property
     def frames_received(self) -> int:

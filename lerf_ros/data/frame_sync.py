@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from lerf_ros.data.depth import DepthError, depth_drop_reason
 from lerf_ros.data.drops import DropLedger
 from lerf_ros.data.pose_buffer import PoseBuffer
 
@@ -70,12 +71,14 @@ class MatchedFrame:
     rgb: np.ndarray
     intrinsics: Intrinsics
     pose: np.ndarray
+    depth: np.ndarray | None = None
+    """float32 z-depth in metres [H, W] registered to ``rgb`` (0 = no reading), or None."""
 
 
 class FrameSink(Protocol):
     """What frames are offered to (the engine)."""
 
-    def add_frame(self, image, intrinsics, c2w, stamp, camera): ...
+    def add_frame(self, image, intrinsics, c2w, stamp, camera, depth=None): ...
 
 
 @dataclass
@@ -88,10 +91,17 @@ class _WaitingImage:
 
 
 class CameraState:
-    """One camera's latest calibration, pose history and images waiting for a pose."""
+    """One camera's latest calibration, pose history, depth images and images waiting for a
+    pose (and, for a depth camera, for their depth)."""
 
-    def __init__(self, name: str, slop: float):
+    def __init__(self, name: str, slop: float, has_depth: bool = False):
         self.name = name
+        self.slop = slop
+        self.has_depth = has_depth
+        """The camera has a depth topic: its images wait for their depth image too."""
+        self.depths: deque[tuple[float, np.ndarray | None]] = deque(maxlen=WAITING_IMAGES)
+        """(stamp, metres) of depth images not yet matched; None marks a refused one (its
+        colour image need not wait for it)."""
         self.intrinsics: Intrinsics | None = None
         self.info_error: str | None = NO_CAMERA_INFO
         self.poses = PoseBuffer(slop=slop)
@@ -99,6 +109,25 @@ class CameraState:
         self.last_stamp: float | None = None
         self.last_pose_arrival = -math.inf
         """Monotonic time of the last valid pose."""
+
+    def take_depth(self, stamp: float) -> tuple[bool, np.ndarray | None]:
+        """(found, depth) of the depth image nearest ``stamp`` within the slop, removed from
+        the waiting ones together with every older one (a depth stream is in stamp order)."""
+        best, best_gap = None, self.slop
+        for index, (depth_stamp, _) in enumerate(self.depths):
+            gap = abs(depth_stamp - stamp)
+            if gap <= best_gap:
+                best, best_gap = index, gap
+        if best is None:
+            return False, None
+        depth = self.depths[best][1]
+        for _ in range(best + 1):
+            self.depths.popleft()
+        return True, depth
+
+    def depth_passed(self, stamp: float) -> bool:
+        """Whether the depth stream has gone past ``stamp``: its depth will not come."""
+        return bool(self.depths) and self.depths[-1][0] > stamp + self.slop
 
 
 def _ignore(*_args) -> None:
@@ -125,10 +154,14 @@ class FrameSync:
         wall: Callable[[], float] = time.time,
         on_drop: DropReport = _ignore,
         on_warning: Callable[[str], None] = _ignore,
+        depth_cameras: Iterable[str] = (),
     ):
         """``lookup`` given: poses come from it (TF) instead of :meth:`pose`. ``monotonic``
-        measures waiting, ``wall`` is compared with stamps (injectable for tests)."""
-        self.cameras = {name: CameraState(name, slop) for name in cameras}
+        measures waiting, ``wall`` is compared with stamps (injectable for tests). Images of
+        ``depth_cameras`` wait for the depth image of their stamp (within ``slop``) as long as
+        they may wait for a pose; without one they train colour only (counted)."""
+        with_depth = set(depth_cameras)
+        self.cameras = {name: CameraState(name, slop, name in with_depth) for name in cameras}
         self.ledger = ledger
         self.pose_wait = pose_wait
         self.lookup = lookup
@@ -172,6 +205,24 @@ class FrameSync:
 
     def bad_image(self, camera: str, error: str) -> None:
         self._refuse("bad image", error)
+
+    def depth(self, camera: str, stamp: float, metres: np.ndarray) -> list[MatchedFrame]:
+        """A depth image (float32 metres, 0 = no reading); returns the frames now complete."""
+        with self._lock:
+            self.cameras[camera].depths.append((stamp, metres))
+            return self._match_locked()
+
+    def bad_depth(self, camera: str, stamp: float | None, error: DepthError) -> list[MatchedFrame]:
+        """A depth image that cannot be used: counted under its reason; the colour image of
+        its stamp (when the stamp could be read) trains without depth at once."""
+        reason = depth_drop_reason(error)
+        self.ledger.drop_depth(reason)
+        self.on_drop(reason, f"{camera}: {error}")
+        if stamp is None:
+            return []
+        with self._lock:
+            self.cameras[camera].depths.append((stamp, None))
+            return self._match_locked()
 
     def image(self, camera: str, stamp: float, rgb: np.ndarray) -> list[MatchedFrame]:
         """Take an image in; returns the frames (of any camera) whose pose is now known."""
@@ -220,7 +271,19 @@ class FrameSync:
                     if self.lookup is not None
                     else state.poses.lookup(waiting.stamp)
                 )
-                if pose is not None:
+                if pose is not None and state.has_depth:
+                    found, depth = state.take_depth(waiting.stamp)
+                    if not found and not self._depth_not_coming(state, waiting):
+                        still_waiting.append(waiting)
+                        continue
+                    if depth is None:
+                        self.ledger.without_depth()
+                    matched.append(
+                        MatchedFrame(
+                            state.name, waiting.stamp, waiting.rgb, waiting.intrinsics, pose, depth
+                        )
+                    )
+                elif pose is not None:
                     matched.append(
                         MatchedFrame(
                             state.name, waiting.stamp, waiting.rgb, waiting.intrinsics, pose
@@ -232,6 +295,12 @@ class FrameSync:
                     still_waiting.append(waiting)
             state.waiting = still_waiting
         return matched
+
+    def _depth_not_coming(self, state: CameraState, waiting: _WaitingImage) -> bool:
+        """Whether a posed image of a depth camera should go on without depth: the depth
+        stream passed its stamp, or it waited ``pose_wait`` (a depth camera that stopped)."""
+        waited = self.monotonic() - waiting.arrived > self.pose_wait
+        return waited or state.depth_passed(waiting.stamp)
 
     def _pose_not_coming(self, state: CameraState, waiting: _WaitingImage) -> bool:
         """Whether an image still without a pose should be dropped. With pose topics: once the
@@ -255,8 +324,14 @@ class FrameSync:
                 self._refuse("engine not started", why_not)
                 continue
             try:
+                # depth by keyword: the engine's sixth positional parameter is ``force``.
                 decision = engine.add_frame(
-                    frame.rgb, frame.intrinsics, frame.pose, frame.stamp, frame.camera
+                    frame.rgb,
+                    frame.intrinsics,
+                    frame.pose,
+                    frame.stamp,
+                    frame.camera,
+                    depth=frame.depth,
                 )
             except Exception as error:  # add_frame counted the frame before it raised
                 self.ledger.drop("engine rejected frame")

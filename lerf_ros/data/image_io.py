@@ -41,14 +41,34 @@ def read_rgb(path: Path) -> np.ndarray:
 
 
 def read_depth(path: Path, unit: float) -> np.ndarray:
-    """float32 depth [H, W] in metres from a 16-bit PNG storing ``1 / unit`` steps per metre;
-    0 marks unknown depth."""
+    """float32 depth [H, W] in metres from a 16-bit PNG storing ``1 / unit`` steps per metre,
+    or from a ``.npy`` array of values times ``unit`` (nerfstudio's ``depth_file_path`` may be
+    either); 0 marks unknown depth."""
+    if Path(path).suffix.lower() == ".npy":
+        return _read_npy_depth(Path(path), unit)
     data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if data is None:
         raise DatasetError(f"{path}: missing or unreadable depth image")
     if data.ndim != 2:
         raise DatasetError(f"{path}: depth image must have one channel, got shape {data.shape}")
     return data.astype(np.float32) * np.float32(unit)
+
+
+def _read_npy_depth(path: Path, unit: float) -> np.ndarray:
+    try:
+        data = np.load(path, allow_pickle=False)  # never unpickle: a .npy may come from anyone
+    except (OSError, ValueError) as error:
+        raise DatasetError(f"{path}: missing or unreadable depth array ({error})") from error
+    if data.ndim == 3 and data.shape[2] == 1:
+        data = data[:, :, 0]
+    if data.ndim != 2 or data.size == 0:
+        raise DatasetError(f"{path}: depth array must be [H, W], got shape {data.shape}")
+    if not (np.issubdtype(data.dtype, np.integer) or np.issubdtype(data.dtype, np.floating)):
+        raise DatasetError(f"{path}: depth array must hold numbers, got {data.dtype}")
+    metres = data.astype(np.float64) * unit
+    # Non-finite or negative readings are "unknown", like a 0 in a depth PNG.
+    metres[~np.isfinite(metres) | (metres < 0)] = 0.0
+    return metres.astype(np.float32)
 
 
 def resize(image: np.ndarray, width: int, height: int, nearest: bool = False) -> np.ndarray:

@@ -24,12 +24,12 @@ from lerf_ros.query.config import QueryConfig
 from lerf_ros.query.query3d import (
     QueryResult,
     TextEmbeddings,
-    compute_candidates,
     encode_in_chunks,
     relevancy_image,
     run_query,
 )
 from lerf_ros.query.request import QueryRequest
+from lerf_ros.query.surface_cache import SurfaceCache
 from lerf_ros.training.keyframe_store import KeyframeStore
 from lerf_ros.training.model import LerfModel
 from lerf_ros.training.trainer import Trainer
@@ -67,7 +67,11 @@ class FieldAnswers:
         self.texts = texts
         self.device = device
         self.cache: CandidateSet | None = None
-        """The last computed candidates (refreshed every ``refresh_steps`` steps)."""
+        """The last computed candidates (rebuilt when a keyframe came or went, or a keyframe's
+        rendered surface is ``refresh_steps`` steps old)."""
+        self.surfaces = SurfaceCache(config)
+        """Each keyframe's surface points and depth view, by keyframe id (under the cache
+        lock): a rebuild recomputes only new and stale keyframes."""
         self._cache_lock = threading.Lock()
         """One reader at a time computes candidates (training does not wait for it)."""
         self.reset_pending = False
@@ -78,6 +82,7 @@ class FieldAnswers:
         """Forget the cached candidates and the model copy (a reset or a load)."""
         with self._cache_lock:
             self.cache = None
+            self.surfaces.clear()
         self._copy = None
 
     def _current(self) -> Trainer:
@@ -114,18 +119,18 @@ class FieldAnswers:
 
     def candidates(self, step: int, model: LerfModel) -> CandidateSet:
         """Surface candidates and their language features for ``model`` at ``step`` (cached:
-        the geometry is recomputed every ``refresh_steps`` steps, the features every step)."""
+        the geometry is rebuilt when the keyframes changed or a rendered keyframe surface is
+        ``refresh_steps`` steps old, recomputing only those keyframes; the features follow
+        every step)."""
         with self._cache_lock:
             cached = self.cache
-            stale = (
-                cached is None
-                or len(cached[0]) == 0  # an empty field early in training fills in within steps
-                or step - cached[0].step >= self.config.refresh_steps
-            )
+            frames = self.keyframes.snapshot()
+            # An empty field early in training fills in within steps: look at it again.
+            empty = cached is not None and len(cached[0]) == 0
+            stale = cached is None or self.surfaces.needs_update(frames, step, retry_empty=empty)
             if stale:
-                frames = self.keyframes.snapshot()
-                candidates, views = compute_candidates(
-                    model, frames, self.config, step, self.device
+                candidates, views = self.surfaces.update(
+                    model, frames, step, self.device, retry_empty=empty
                 )
                 candidates = candidates.filtered(min(self.config.min_views, len(frames)))
                 features = encode_in_chunks(
@@ -143,11 +148,12 @@ class FieldAnswers:
             return cached
 
     def fresh_candidates(self) -> CandidateSet:
-        """Recompute the candidates now, whatever the cache holds (what a query pays when
-        the cache is stale; the benchmarks time it)."""
+        """Recompute the candidates now, every keyframe's surface included, whatever the
+        caches hold (what the first query pays; the benchmarks time it)."""
         _, step, model = self.model_copy()
         with self._cache_lock:
             self.cache = None
+            self.surfaces.clear()
         return self.candidates(step, model)
 
     def run(

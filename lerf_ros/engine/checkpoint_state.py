@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from lerf_ros.cameras.intrinsics import Intrinsics
+from lerf_ros.data.depth import check_registered
 from lerf_ros.engine.frames import validate_frame
 from lerf_ros.errors import CheckpointError
 from lerf_ros.features.dense import DenseFeatures
@@ -52,10 +53,14 @@ def detached_copy(value: Any) -> Any:
 
 
 def field_copy(trainer: Trainer) -> dict[str, Any]:
-    """Copies of what training changes: weights, optimiser state, step (call under the model
-    lock, which is held only as long as the copy takes)."""
+    """Copies of what training changes: weights, optimiser state, step, the step readiness
+    converged at (call under the model lock, which is held only as long as the copy takes)."""
+    converged = trainer.readiness.converged_at
     return {
         "step": trainer.step_count,
+        # -1: not converged. A field that passed the convergence test is ready again at once
+        # after a resume.
+        "ready_at": -1 if converged is None else int(converged),
         "aabb": detached_copy(trainer.model.aabb),
         "model": detached_copy(trainer.model.state_dict()),
         "optimizer": detached_copy(trainer.optimizer.state_dict()),
@@ -107,6 +112,8 @@ def restore(
         trainer.step_count = int(data["step"])
         if trainer.step_count < 0:  # it sets the learning rate: exp of a huge power
             raise ValueError(f"step is negative ({trainer.step_count})")
+        ready_at = int(data.get("ready_at", -1))  # checkpoints before readiness have none
+        trainer.readiness.converged_at = ready_at if 0 <= ready_at <= trainer.step_count else None
         return RestoredState(trainer, keyframes, str(data["frame_id"]))
     except CheckpointError:
         raise
@@ -131,6 +138,7 @@ def keyframe_to_dict(frame: Keyframe) -> dict:
         "camera": frame.camera,
         "pyramid": frame.pyramid.to_tensors() if frame.pyramid is not None else None,
         "dense": frame.dense.to_tensors() if frame.dense is not None else None,
+        "depth": frame.depth.cpu() if frame.depth is not None else None,
     }
 
 
@@ -140,7 +148,11 @@ def keyframe_from_dict(data: dict, device: torch.device) -> Keyframe:
     dense = DenseFeatures.from_tensors(data["dense"]) if data["dense"] else None
     intrinsics = Intrinsics(int(width), int(height), fx, fy, cx, cy, tuple(distortion))
     # The same checks as a live frame: a damaged checkpoint must not poison training.
-    c2w = validate_frame(data["image"].cpu().numpy(), intrinsics, data["c2w"].double().numpy())
+    image = data["image"].cpu().numpy()
+    c2w = validate_frame(image, intrinsics, data["c2w"].double().numpy())
+    depth = data.get("depth")  # checkpoints before depth have none
+    if depth is not None:
+        depth = torch.as_tensor(check_registered(depth.cpu().numpy(), image.shape), device=device)
     return Keyframe(
         id=int(data["id"]),
         image=data["image"].to(device),
@@ -150,4 +162,5 @@ def keyframe_from_dict(data: dict, device: torch.device) -> Keyframe:
         camera=str(data["camera"]),
         pyramid=pyramid.to(device) if pyramid is not None else None,
         dense=dense.to(device) if dense is not None else None,
+        depth=depth,
     )

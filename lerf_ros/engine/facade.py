@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from lerf_ros.cameras.intrinsics import Intrinsics
+from lerf_ros.data.depth import DepthError, check_registered, depth_drop_reason
 from lerf_ros.data.drops import DropLedger
 from lerf_ros.data.frame_sync import MAX_STAMP_AHEAD
 from lerf_ros.data.keyframes import Decision
@@ -122,8 +123,12 @@ class LerfEngine:
         stamp: float,
         camera: str = "camera",
         force: bool = False,
+        depth: np.ndarray | None = None,
     ) -> Decision:
-        """Offer a frame; it becomes a keyframe if valid, sharp and new enough (or ``force``)."""
+        """Offer a frame; it becomes a keyframe if valid, sharp and new enough (or ``force``).
+
+        ``depth``: float32 z-depth in metres [H, W] registered to ``image`` (0 = no reading).
+        Depth that fails its checks is a counted depth drop; the frame trains colour only."""
         self.drops.received()
         try:
             pose = validate_frame(image, intrinsics, c2w)
@@ -134,7 +139,11 @@ class LerfEngine:
         ahead = stamp - time.time()
         if ahead > MAX_STAMP_AHEAD:
             return self._drop(f"stamp in the future: {ahead:.0f} s ahead of this machine's clock")
-        offer = self.keyframes.offer(image, intrinsics, pose, stamp, camera, force, self.device)
+        if depth is not None:
+            depth = self._checked_depth(depth, image.shape)
+        offer = self.keyframes.offer(
+            image, intrinsics, pose, stamp, camera, force, self.device, depth
+        )
         if offer.keyframe is None:
             return offer.decision  # not a keyframe is not a drop: the frame was fine
         with self.model_lock:
@@ -143,6 +152,14 @@ class LerfEngine:
                 self.answers.reset_pending = False
         self.feature_worker.enqueue(offer.keyframe.id)
         return offer.decision
+
+    def _checked_depth(self, depth: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
+        try:
+            return check_registered(depth, shape)
+        except DepthError as error:
+            self.drops.drop_depth(depth_drop_reason(error))
+            self.drops.without_depth()
+            return None
 
     def _drop(self, reason: str) -> Decision:
         self.drops.drop(reason.split(":")[0])
@@ -215,11 +232,13 @@ class LerfEngine:
         return trainer.step_count if trainer is not None else 0
 
     def not_ready_reason(self) -> str | None:
+        trainer = self.training.trainer
         return not_ready_reason(
             self.keyframes.snapshot(),
             self.keyframes.skipped_features,
             self.step,
             self.config.trainer,
+            trainer.readiness if trainer is not None else None,
         )
 
     @property
@@ -231,6 +250,8 @@ class LerfEngine:
         trained as far as it will be; ``ready_steps`` is for a field still training online."""
         trainer_config = self.config.trainer
         trainer_config.ready_steps = min(trainer_config.ready_steps, self.step)
+        if self.training.trainer is not None:
+            self.training.trainer.readiness.waived = True
 
     def status(self) -> EngineStatus:
         frames = self.keyframes.snapshot()
@@ -249,6 +270,10 @@ class LerfEngine:
             message = f"{reason} (last error: {self.error})"
         else:
             message = reason or self.error
+        probe = None
+        if trainer is not None:
+            message = message or trainer.readiness.summary(self.step)
+            probe = trainer.readiness.last
         return EngineStatus(
             state=state,
             ready=reason is None,
@@ -267,6 +292,10 @@ class LerfEngine:
             losses=dict(stats.losses) if stats else {},
             skipped_steps=trainer.skipped_steps if trainer is not None else 0,
             rollbacks=trainer.good_state.rollbacks if trainer is not None else 0,
+            frames_without_depth=self.drops.frames_without_depth,
+            depth_drop_reasons=self.drops.depth_reasons(),
+            keyframes_with_depth=sum(f.depth is not None for f in frames),
+            held_out=probe.values() if probe is not None else {},
         )
 
     # ------------------------------------------------- reading (FieldReader)

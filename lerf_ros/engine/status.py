@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from lerf_ros.training.config import TrainerConfig
 from lerf_ros.training.keyframe_store import Keyframe
+from lerf_ros.training.readiness import Readiness
 
 
 @dataclass
@@ -36,12 +37,28 @@ class EngineStatus:
     """Steps whose loss or gradients were not finite (their update skipped)."""
     rollbacks: int = 0
     """Times a run of non-finite steps restored the last good weights."""
+    frames_without_depth: int = 0
+    """Colour frames of a depth camera that trained without depth (none matched their stamp,
+    or it was refused)."""
+    depth_drop_reasons: dict[str, int] = field(default_factory=dict)
+    """Refused depth images by reason ('bad depth: ...'); their colour images still trained."""
+    keyframes_with_depth: int = 0
+    """Keyframes that carry a depth image."""
+    held_out: dict[str, float] = field(default_factory=dict)
+    """The last readiness probe on held-out rays: ``rgb_error``, ``clip_cosine``,
+    ``depth_error`` (those measured); empty before the first probe. Probing stops once the
+    field is ready: then these are the values it became ready with."""
 
 
 def not_ready_reason(
-    frames: list[Keyframe], skipped_features: set[int], step: int, config: TrainerConfig
+    frames: list[Keyframe],
+    skipped_features: set[int],
+    step: int,
+    config: TrainerConfig,
+    readiness: Readiness | None = None,
 ) -> str | None:
-    """Why the field cannot answer yet, or None when it can."""
+    """Why the field cannot answer yet, or None when it can: keyframes with language targets,
+    ``ready_steps`` (a minimum), then the convergence test on held-out rays."""
     if not frames:
         return "not ready: no keyframes received yet"
     with_features = sum(f.has_features for f in frames)
@@ -52,6 +69,10 @@ def not_ready_reason(
         return f"not ready: language features for {with_features}/{max(needed, 1)} keyframes"
     if step < config.ready_steps:
         return f"not ready: trained {step}/{config.ready_steps} steps"
+    if readiness is not None:
+        reason = readiness.reason(step)
+        if reason is not None:
+            return reason
     # A trained field may still show no surface seen by enough views: the query says so
     # (NO_SURFACE) and the next one looks again. Not part of readiness, which nothing but a
     # query would ever re-check.

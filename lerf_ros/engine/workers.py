@@ -163,6 +163,10 @@ class TrainingLoop:
         self.rays_per_second = 0.9 * self.rays_per_second + 0.1 * stats.rays_per_second
         if stats.rolled_back:
             self.report(self._rollback_message(trainer))
+        probe = trainer.readiness.last
+        if trainer.readiness.converged_at == stats.step and probe and probe.step == stats.step:
+            measured = ", ".join(f"{k} {v:.3f}" for k, v in probe.values().items())
+            LOG.info("converged at step %d on held-out rays (%s)", stats.step, measured)
         return stats
 
     @staticmethod

@@ -52,26 +52,50 @@ class Candidates:
 def project(points: np.ndarray, intrinsics: Intrinsics, c2w: np.ndarray):
     """Pinhole projection (distortion ignored: depth maps are coarse) -> (u, v, z)."""
     w2c = np.linalg.inv(c2w)
-    cam = points @ w2c[:3, :3].T + w2c[:3, 3]
-    z = cam[:, 2]
+    # Written out per axis, not as a matrix product: a [N, 3] x [3, 3] product goes to the
+    # threaded BLAS, which on a busy two-core machine took ~15x longer (35 ms vs 2.5 ms for
+    # 70k points), and candidate view counts project every point into dozens of views.
+    px, py, pz = (np.asarray(points[:, i], dtype=np.float64) for i in range(3))
+    x, y, z = (px * r[0] + py * r[1] + pz * r[2] + r[3] for r in w2c[:3])
     with np.errstate(divide="ignore", invalid="ignore"):
-        u = intrinsics.fx * cam[:, 0] / z + intrinsics.cx
-        v = intrinsics.fy * cam[:, 1] / z + intrinsics.cy
+        u = intrinsics.fx * x / z + intrinsics.cx
+        v = intrinsics.fy * y / z + intrinsics.cy
     return u, v, z
 
 
+def seen_in_view(points: np.ndarray, view: DepthView, test) -> np.ndarray:
+    """Whether each point lies in ``view``'s frustum with ``test(z, surface)`` holding (z: the
+    point's depth, surface: the view's depth at its pixel)."""
+    u, v, z = project(points, view.intrinsics, view.c2w)
+    h, w = view.depth.shape
+    inside = (z > 1e-3) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    idx = np.flatnonzero(inside)
+    surface = view.depth[v[idx].astype(np.int64), u[idx].astype(np.int64)]
+    seen = np.zeros(len(points), dtype=bool)
+    seen[idx[test(z[idx], surface)]] = True
+    return seen
+
+
 def _count_in_views(points: np.ndarray, views: list[DepthView], test) -> np.ndarray:
-    """For each point, the number of views whose frustum holds it and where
-    ``test(z, surface)`` holds (z: the point's depth, surface: the view's depth at its pixel)."""
+    """For each point, the number of views in which :func:`seen_in_view` holds."""
     counts = np.zeros(len(points), dtype=np.int32)
     for view in views:
-        u, v, z = project(points, view.intrinsics, view.c2w)
-        h, w = view.depth.shape
-        inside = (z > 1e-3) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
-        idx = np.flatnonzero(inside)
-        surface = view.depth[v[idx].astype(np.int64), u[idx].astype(np.int64)]
-        counts[idx[test(z[idx], surface)]] += 1
+        counts += seen_in_view(points, view, test)
     return counts
+
+
+def visible_in_view(
+    points: np.ndarray,
+    view: DepthView,
+    relative_tolerance: float = 0.05,
+    absolute_tolerance: float = 0.03,
+) -> np.ndarray:
+    """Whether each point is visible (not occluded) in one depth view."""
+    return seen_in_view(
+        points,
+        view,
+        lambda z, surface: z <= surface * (1.0 + relative_tolerance) + absolute_tolerance,
+    )
 
 
 def count_views(
@@ -81,11 +105,10 @@ def count_views(
     absolute_tolerance: float = 0.03,
 ) -> np.ndarray:
     """Number of depth views in which each point is visible (not occluded)."""
-    return _count_in_views(
-        points,
-        views,
-        lambda z, surface: z <= surface * (1.0 + relative_tolerance) + absolute_tolerance,
-    )
+    counts = np.zeros(len(points), dtype=np.int32)
+    for view in views:
+        counts += visible_in_view(points, view, relative_tolerance, absolute_tolerance)
+    return counts
 
 
 def count_free_views(
@@ -105,6 +128,13 @@ def voxel_downsample(points: np.ndarray, voxel: float, *arrays: np.ndarray):
     if voxel <= 0 or len(points) == 0:
         return (points, *arrays)
     keys = np.floor(points / voxel).astype(np.int64)
-    _, first = np.unique(keys, axis=0, return_index=True)
+    keys -= keys.min(axis=0)
+    span = keys.max(axis=0) + 1
+    if np.prod(span.astype(np.float64)) < 2**62:
+        # One int64 per voxel: a 1-D unique is several times faster than unique(axis=0).
+        flat = (keys[:, 0] * span[1] + keys[:, 1]) * span[2] + keys[:, 2]
+        _, first = np.unique(flat, return_index=True)
+    else:
+        _, first = np.unique(keys, axis=0, return_index=True)
     first.sort()
     return (points[first], *(a[first] for a in arrays))

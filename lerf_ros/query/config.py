@@ -40,7 +40,13 @@ class QueryConfig:
     sweep_top_fraction: float = 0.01
     """A scale's score is the mean relevancy of its top fraction of points."""
     refresh_steps: int = 200
-    """Candidates are recomputed when the field trained this many steps since."""
+    """A keyframe's rendered surface (keyframes without depth) is recomputed when the field
+    trained this many steps since; surfaces from measured depth are never recomputed."""
+    refreshes_per_query: int = 8
+    """At most this many stale rendered keyframe surfaces are re-rendered by one query,
+    oldest first (0: all); the others keep their older surface until a later query. New
+    keyframes are always computed. Spreads the refresh over queries: re-rendering every
+    keyframe at once took seconds on a CPU."""
     max_text_length: int = 1000
     """Longer query texts are refused."""
     max_negatives: int = 32

@@ -1,8 +1,10 @@
 """3D language queries evaluated directly on the field's surface points.
 
-No volume rendering per query: candidate surface points (cached until the field has trained
-further) get their language hash features once; the scale sweep then only re-runs the small
-scale-conditioned head, on a subsample; the best scale scores all candidates.
+No volume rendering per query: candidate surface points (cached per keyframe by
+:mod:`lerf_ros.query.surface_cache`: measured depth where a keyframe has it, the field's
+rendered surface, refreshed as it trains, elsewhere) get their language hash features once;
+the scale sweep then only re-runs the small scale-conditioned head, on a subsample; the best
+scale scores all candidates.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import torch
 from lerf_ros.cameras.intrinsics import Intrinsics
 from lerf_ros.cameras.rays import image_rays
 from lerf_ros.fields.language_field import LanguageField
-from lerf_ros.query.candidates import Candidates, DepthView, count_views, voxel_downsample
+from lerf_ros.query.candidates import Candidates, DepthView
 from lerf_ros.query.config import QueryConfig
 from lerf_ros.query.peaks import Peak, find_peaks
 from lerf_ros.query.relevancy import CANONICAL_NEGATIVES, best_scale, relevancy
 from lerf_ros.query.request import QueryRequest
+from lerf_ros.query.surface_cache import SurfaceCache
 
 
 class FieldModel(Protocol):
@@ -111,7 +114,6 @@ class TextEmbeddings:
             return torch.stack([self.cache[t] for t in texts])
 
 
-@torch.no_grad()
 def compute_candidates(
     model: FieldModel,
     keyframes: list,
@@ -119,41 +121,11 @@ def compute_candidates(
     step: int,
     device: torch.device,
 ) -> tuple[Candidates, list[DepthView]]:
-    """Surface points of the field seen from the keyframes, with their view counts."""
-    model.eval()
-    points, colors, views = [], [], []
-    for frame in keyframes:
-        intr: Intrinsics = frame.intrinsics
-        stride = max(1, round(intr.width / config.candidate_width))
-        bundle = image_rays(intr, frame.c2w, stride=stride, device=device)
-        out = model.render_chunked(bundle.origins, bundle.directions, depth_method="median")
-        rows, cols = intr.height // stride, intr.width // stride
-        distance = out["depth"][:, 0]
-        hit = out["accumulation"][:, 0] >= config.min_accumulation
-        xyz = bundle.origins + bundle.directions * distance[:, None]
-        forward = torch.as_tensor(frame.c2w[:3, 2], dtype=bundle.directions.dtype, device=device)
-        z = distance * (bundle.directions @ forward)
-        depth = torch.where(hit, z, torch.full_like(z, float("inf")))
-        views.append(
-            DepthView(
-                intr.scaled(1.0 / stride) if stride > 1 else intr,
-                frame.c2w,
-                depth.view(rows, cols).cpu().numpy(),
-            )
-        )
-        points.append(xyz[hit].cpu().numpy())
-        colors.append(out["rgb"][hit].cpu().numpy())
-    all_points = np.concatenate(points) if points else np.zeros((0, 3), np.float32)
-    all_colors = np.concatenate(colors) if colors else np.zeros((0, 3), np.float32)
-    all_points, all_colors = voxel_downsample(all_points, config.voxel_size, all_colors)
-    if len(all_points) > config.max_candidates:
-        keep = np.random.default_rng(0).choice(len(all_points), config.max_candidates, False)
-        all_points, all_colors = all_points[keep], all_colors[keep]
-    counts = count_views(all_points, views)
-    candidates = Candidates(
-        all_points.astype(np.float32), all_colors.astype(np.float32), counts, step
-    )
-    return candidates, views
+    """Surface points seen from the keyframes, with their view counts, computed afresh
+    (measured depth where a keyframe has it, the field's rendered surface elsewhere; see
+    :mod:`lerf_ros.query.surface_cache`, whose :class:`SurfaceCache` keeps them between
+    calls)."""
+    return SurfaceCache(config).update(model, keyframes, step, device)
 
 
 def sweep_scales(config: QueryConfig) -> torch.Tensor:

@@ -13,6 +13,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from lerf_ros.cameras.conventions import pose_from_translation_quaternion
+from lerf_ros.data.depth import DepthError
 from lerf_ros.data.drops import DropLedger
 from lerf_ros.data.frame_sync import DropReport, FrameSync, MatchedFrame
 from lerf_ros.ros import conversions as conv
@@ -51,6 +52,15 @@ class CameraInputs:
             poses = poses if len(poses) == len(images) else [""] * len(images)
         if len(poses) != len(images):
             raise ValueError("pose_topics must have one topic per camera")
+        depths = list(p.depth_topics)
+        if not any(depths):  # the default [''] means no depth, whatever the camera count
+            depths = [""] * len(images)
+        if len(depths) != len(images):
+            raise ValueError(
+                f"depth_topics must have one topic per camera ('' for a camera without depth): "
+                f"{len(depths)} for {len(images)} image topics"
+            )
+        self.depth_scale, self.depth_max = float(p.depth_scale), float(p.depth_max)
         names = [f"camera{index}" for index in range(len(images))]
         frames = list(p.optical_frames)
         self.tf_frames = {
@@ -66,10 +76,11 @@ class CameraInputs:
             lookup=self._tf_pose if self.tf_buffer is not None else None,
             on_drop=on_drop,
             on_warning=node.get_logger().warning,
+            depth_cameras=[name for name, topic in zip(names, depths, strict=True) if topic],
         )
         pose_type = Odometry if p.pose_source == "odometry" else PoseStamped
-        for name, image_topic, info_topic, pose_topic in zip(
-            names, images, infos, poses, strict=True
+        for name, image_topic, info_topic, pose_topic, depth_topic in zip(
+            names, images, infos, poses, depths, strict=True
         ):
             compressed = image_topic.endswith("/compressed")
             node.create_subscription(
@@ -86,6 +97,15 @@ class CameraInputs:
                 qos_profile_sensor_data,
                 callback_group=input_group,
             )
+            if depth_topic:
+                packed = depth_topic.endswith("/compressedDepth")
+                node.create_subscription(
+                    CompressedImage if packed else Image,
+                    depth_topic,
+                    lambda msg, c=name, z=packed: self._on_depth(c, msg, z),
+                    CAMERA_QOS,
+                    callback_group=input_group,
+                )
             if self.tf_buffer is not None:
                 continue
             node.create_subscription(
@@ -143,6 +163,24 @@ class CameraInputs:
         if self.tf_buffer is not None and not self.tf_frames[camera]:
             self.tf_frames[camera] = msg.header.frame_id
         self.deliver(self.sync.image(camera, conv.stamp_to_seconds(msg.header.stamp), rgb))
+
+    def _on_depth(self, camera: str, msg, compressed: bool) -> None:
+        try:
+            stamp = conv.stamp_to_seconds(msg.header.stamp)
+        except Exception:  # its colour image then waits for depth until pose_wait
+            stamp = None
+        try:
+            decode = conv.compressed_depth_to_metres if compressed else conv.depth_image_to_metres
+            metres = decode(msg, self.depth_scale, self.depth_max)
+        except Exception as error:
+            if not isinstance(error, DepthError):  # a fault no check foresaw: still a depth drop
+                error = DepthError(f"depth cannot be decoded: {error}")
+            self.deliver(self.sync.bad_depth(camera, stamp, error))
+            return
+        if stamp is None:
+            self.deliver(self.sync.bad_depth(camera, None, DepthError("depth stamp unreadable")))
+            return
+        self.deliver(self.sync.depth(camera, stamp, metres))
 
     def match(self) -> None:
         """Deliver the frames whose pose came since the last image (the node's timer)."""

@@ -18,6 +18,12 @@ from lerf_ros.cameras.conventions import matrix_to_quaternion, pose_from_transla
 from lerf_ros.cameras.intrinsics import Intrinsics
 from lerf_ros.data import camera_stream
 from lerf_ros.msg import RelevancyPeak
+from lerf_ros.ros.depth_conversions import (  # noqa: F401 - conversions of every message here
+    compressed_depth_to_metres,
+    depth_image_to_metres,
+    depth_to_compressed_depth,
+    depth_to_image,
+)
 
 SUPPORTED_ENCODINGS = ("rgb8", "bgr8", "rgba8", "bgra8", "mono8")
 MAX_IMAGE_SIDE = 8192

@@ -8,10 +8,11 @@ parameter's description (config/lerf.yaml, the README table, ``ros2 param descri
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from lerf_ros.configuration import check_literals
+from lerf_ros.configuration import ConfigError, check_literals
 
 
 @dataclass
@@ -29,6 +30,14 @@ class NodeConfig:
     pose_topics) | ``tf`` (the optical frame looked up in fixed_frame)."""
     pose_topics: list[str] = field(default_factory=lambda: ["/camera/pose"])
     """PoseStamped or Odometry topics, one per camera."""
+    depth_topics: list[str] = field(default_factory=lambda: [""])
+    """Depth topics registered to each camera's colour image, one per camera ('' = none):
+    16UC1/mono16 in depth_scale units or 32FC1 metres (…/compressedDepth:
+    sensor_msgs/CompressedImage as compressed_depth_image_transport sends it)."""
+    depth_scale: float = 0.001
+    """Metres per unit of 16UC1/mono16 depth (0.001: millimetres, as RealSense publishes)."""
+    depth_max: float = 6.0
+    """Depth readings beyond this many metres are ignored (sensor noise grows with distance)."""
     optical_frames: list[str] = field(default_factory=lambda: [""])
     """Optical frame per camera for pose_source=tf ('' = the image header's)."""
     extrinsic: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
@@ -64,4 +73,8 @@ class NodeConfig:
     def validate(self) -> NodeConfig:
         """``pose_source must be pose, odometry or tf, not 'x'`` (and likewise ``preset``)."""
         check_literals(self)
+        for name in ("depth_scale", "depth_max"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ConfigError(f"{name} must be a positive number of metres, got {value}")
         return self

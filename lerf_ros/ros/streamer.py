@@ -2,8 +2,9 @@
 
 Views along a camera path are rendered before anything is published (ray tracing is far
 slower than the frame rate), then sent at ``rate_hz`` with the current time as header stamp:
-image (or compressed image), camera info and pose on the topics of
-:mod:`lerf_ros.data.camera_stream`. ``/tf`` is not published: tf2_msgs is not on PyPI.
+image (or compressed image), camera info, pose and the renderer's exact depth (16UC1 mm) on
+the topics of :mod:`lerf_ros.data.camera_stream`. ``/tf`` is not published: tf2_msgs is not on
+PyPI.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class StreamConfig:
     """Colour samples per pixel side (anti-aliasing); 1 renders fastest."""
     prefix: str = "/camera"
     """Camera topic namespace."""
+    depth: bool = True
+    """Also publish each view's depth (16UC1 mm, registered) on ``{prefix}/depth/image_raw``."""
     fixed_frame: str = "map"
     """Frame id of the pose header (the scene's world)."""
     optical_frame: str = "camera_optical"
@@ -85,6 +88,8 @@ class RenderedFrame:
     """uint8 RGB [H, W, 3]."""
     c2w: np.ndarray
     """Pose of the optical frame in the fixed frame (OpenCV axes), float64 [4, 4]."""
+    depth: np.ndarray | None = None
+    """float32 z-depth in metres [H, W], inf where the ray hits nothing."""
 
 
 def prerender(
@@ -100,7 +105,7 @@ def prerender(
         if stop is not None and stop.is_set():
             break
         view = render_view(scene, intrinsics, c2w, config.supersample)
-        frames.append(RenderedFrame(camera_stream.to_uint8(view.rgb), view.c2w))
+        frames.append(RenderedFrame(camera_stream.to_uint8(view.rgb), view.c2w, view.depth))
     return intrinsics, frames
 
 
@@ -123,6 +128,7 @@ class CameraPublisher:
             self.image = publishing.publisher(Image, topics.image)
         self.info = publishing.publisher(CameraInfo, topics.info)
         self.pose = publishing.publisher(PoseStamped, topics.pose)
+        self.depth = publishing.publisher(Image, topics.depth) if config.depth else None
         unset = Time()
         self.info_msg = conversions.intrinsics_to_camera_info(
             intrinsics, config.optical_frame, unset
@@ -137,21 +143,34 @@ class CameraPublisher:
                 image = conversions.rgb_to_image(frame.rgb, config.optical_frame, unset)
             pose = PoseStamped(pose=conversions.matrix_to_pose(frame.c2w))
             pose.header.frame_id = config.fixed_frame
-            self.messages.append((image, pose))
+            depth = None
+            if self.depth is not None and frame.depth is not None:
+                # inf (nothing hit) becomes 0: no reading, as a depth camera reports the sky.
+                depth = conversions.depth_to_image(frame.depth, config.optical_frame, unset)
+            self.messages.append((image, pose, depth))
 
     @property
     def publishers(self):
+        """The publishers waited for: a subscriber without depth need not hold the stream."""
         return (self.image, self.info, self.pose)
 
+    @property
+    def all_publishers(self):
+        return (*self.publishers, *([self.depth] if self.depth is not None else []))
+
     def publish(self, index: int) -> None:
-        """Publish view ``index`` with the current time as the stamp of all three messages."""
-        image, pose = self.messages[index]
+        """Publish view ``index`` with the current time as the stamp of all its messages."""
+        image, pose, depth = self.messages[index]
         stamp = self.clock.now().to_msg()
-        for msg in (self.info_msg, pose, image):
-            msg.header.stamp = stamp
-        # Info and pose first: a subscriber pairing by stamp has them when the image lands.
+        for msg in (self.info_msg, pose, image, depth):
+            if msg is not None:
+                msg.header.stamp = stamp
+        # Info, pose and depth first: a subscriber pairing by stamp has them when the image
+        # lands (the trainer holds a posed image for its depth, up to pose_wait).
         self.info.publish(self.info_msg)
         self.pose.publish(pose)
+        if depth is not None:
+            self.depth.publish(depth)
         self.image.publish(image)
 
 
@@ -183,5 +202,5 @@ def stream(
         ):
             camera.publish(published % len(frames))
             published += 1
-        publishing.flush(camera.publishers)
+        publishing.flush(camera.all_publishers)
     return published

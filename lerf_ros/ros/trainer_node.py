@@ -210,7 +210,9 @@ class LerfTrainerNode(ServiceCalls, Node):
             if now - self._log_times.get(reason, 0.0) <= DROP_LOG_INTERVAL:
                 return
             self._log_times[reason] = now
-        self.get_logger().warning(f"dropped frame: {reason}{': ' + detail if detail else ''}")
+        # A refused depth image costs the frame its depth only: say so, not "dropped frame".
+        what = "refused depth" if reason.startswith("bad depth") else "dropped frame"
+        self.get_logger().warning(f"{what}: {reason}{': ' + detail if detail else ''}")
 
     # ------------------------------------------------------------- status
     def _publish_status(self) -> None:
@@ -230,6 +232,15 @@ class LerfTrainerNode(ServiceCalls, Node):
             msg.loss_names = list(s.losses)
             msg.loss_values = [float(v) for v in s.losses.values()]
             msg.message = s.message
+            msg.keyframes_with_depth = s.keyframes_with_depth
+        msg.frames_without_depth = self.ledger.frames_without_depth
+        # Refused depth is not a dropped frame (its colour image trained): said in the message.
+        depth_drops = self.ledger.depth_reasons()
+        if depth_drops:
+            listed = ", ".join(
+                f"{reason} x{count}" for reason, count in sorted(depth_drops.items())
+            )
+            msg.message = f"{msg.message}; refused depth: {listed}".lstrip("; ")
         self.status_pub.publish(msg)
 
     def _on_query(self, request: Query.Request, response: Query.Response) -> Query.Response:

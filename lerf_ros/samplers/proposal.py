@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from lerf_ros.rendering.ray_samples import RaySamples
+from lerf_ros.samplers.depth_guided import guided_bins
 from lerf_ros.samplers.spacing import Spacing
 from lerf_ros.samplers.stratified import PDFSampler, UniformSampler
 
@@ -68,6 +69,9 @@ class ProposalSamplerConfig:
     """After warm-up, proposal fields are run with gradients only every this many steps."""
     proposal_warmup: int = 5000
     """Iterations over which the update interval ramps from 1 to ``proposal_update_every``."""
+    depth_guided_fraction: float = 0.5
+    """Share of the first proposal round's samples a ray with a depth reading places in a band
+    around it (0: depth does not guide sampling)."""
 
 
 class ProposalNetworkSampler(nn.Module):
@@ -127,8 +131,13 @@ class ProposalNetworkSampler(nn.Module):
         density_fns: Sequence[DensityFn],
         nears: torch.Tensor | None = None,
         fars: torch.Tensor | None = None,
+        guides: torch.Tensor | None = None,
+        guide_band: float = 0.0,
     ) -> tuple[RaySamples, list[torch.Tensor], list[RaySamples]]:
-        """-> (samples for the radiance field, proposal weights list, proposal samples list)."""
+        """-> (samples for the radiance field, proposal weights list, proposal samples list).
+
+        ``guides`` [R, 1]: measured distance along each ray (0 = none); the first round then
+        puts ``depth_guided_fraction`` of a guided ray's samples within ``guide_band`` of it."""
         if len(density_fns) != self.config.num_proposal_iterations:
             raise ValueError("need one density function per proposal iteration")
         if nears is None or fars is None:
@@ -147,6 +156,15 @@ class ProposalNetworkSampler(nn.Module):
         for level, num_samples in enumerate(counts):
             if samples is None:
                 samples = self.initial_sampler(origins, directions, nears, fars, num_samples)
+                if guides is not None:
+                    samples = guided_bins(
+                        samples,
+                        guides,
+                        guide_band,
+                        self.config.depth_guided_fraction,
+                        self.initial_sampler.spacing,
+                        self.training,
+                    )
             else:
                 assert weights is not None
                 annealed = torch.pow(weights, self._anneal)

@@ -22,6 +22,7 @@ from lerf_ros.fields.language_field import LanguageFieldConfig
 from lerf_ros.fields.nerf_field import DensityFieldConfig, NerfFieldConfig, proposal_field_configs
 from lerf_ros.query.config import QueryConfig
 from lerf_ros.samplers.proposal import ProposalSamplerConfig
+from lerf_ros.training.readiness_config import ReadinessConfig
 
 
 @dataclass
@@ -62,6 +63,19 @@ class TrainerConfig:
     """Weight of the proposal (interlevel) loss (nerfacto: 1)."""
     distortion_loss_weight: float = 0.002
     """Weight of the distortion loss (nerfacto: 0.002)."""
+    depth_loss_weight: float = 0.5
+    """Weight of the line-of-sight depth loss on rays with a depth reading (0: depth does not
+    supervise geometry)."""
+    free_space_loss_weight: float = 0.5
+    """Weight of the free-space loss: weight in front of the measured surface."""
+    depth_sigma_start: float = 0.2
+    """Metres: how close to the measurement the depth terms want the weight at the start; the
+    band shrinks geometrically to ``depth_sigma_end`` (coarse first, as DS-NeRF)."""
+    depth_sigma_end: float = 0.03
+    """Metres: the band at the end of the schedule (about a consumer RGB-D camera's noise at
+    2 m)."""
+    depth_sigma_steps: int = 1000
+    """Steps over which the band shrinks."""
     language_samples_per_ray: int = 24
     """The language field is evaluated at this many highest-weight samples per ray (LERF: 24)."""
     background: tuple[float, float, float] | None = None
@@ -71,7 +85,8 @@ class TrainerConfig:
     fused_adam: bool = True
     """Use Adam's fused kernel where the device supports it (~10x faster on large tables)."""
     ready_steps: int = 300
-    """Steps after which the field is reported ready (with ``ready_keyframes``)."""
+    """Minimum training steps before the field is reported ready; the convergence test on
+    held-out rays (``readiness``) decides after them."""
     ready_keyframes: int = 3
     """Keyframes with language targets needed before the field is reported ready."""
     max_steps: int = 0
@@ -80,13 +95,18 @@ class TrainerConfig:
     """Random seed of ray sampling and initialisation."""
 
     def validate(self) -> None:
-        """The background is None or an RGB colour in [0, 1]."""
+        """The background is None or an RGB colour in [0, 1]; the depth band shrinks."""
         colour = self.background
         if colour is not None and (
             len(colour) != 3 or not all(math.isfinite(c) and 0.0 <= c <= 1.0 for c in colour)
         ):
             raise ConfigError(
                 f"trainer.background must be None or 3 values in [0, 1], not {colour!r}"
+            )
+        if not 0 < self.depth_sigma_end <= self.depth_sigma_start:
+            raise ConfigError(
+                "trainer.depth_sigma_end must be positive and at most depth_sigma_start, not "
+                f"{self.depth_sigma_end} (start {self.depth_sigma_start})"
             )
 
 
@@ -103,6 +123,7 @@ class LerfConfig:
     keyframes: KeyframeConfig = field(default_factory=KeyframeConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     query: QueryConfig = field(default_factory=QueryConfig)
+    readiness: ReadinessConfig = field(default_factory=ReadinessConfig)
     device: str = "auto"
     """Torch device: ``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N``."""
     feature_cache_dir: str | None = None
@@ -176,6 +197,7 @@ class LerfConfig:
                 ready_steps=250,
             ),
             query=QueryConfig(candidate_width=48, sweep_points=4096),
+            readiness=ReadinessConfig(probe_rays=512),
         )
         for proposal in config.proposals:
             proposal.average_init_density = 0.1

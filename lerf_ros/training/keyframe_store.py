@@ -40,6 +40,9 @@ class Keyframe:
     """CLIP crop pyramid; None until the feature worker has computed it."""
     dense: DenseFeatures | None = None
     """DINO map; None until computed or when the DINO head is disabled."""
+    depth: torch.Tensor | None = None
+    """float32 ``[H, W]`` z-depth in metres on the training device, 0 = no reading; None for
+    a colour-only keyframe."""
 
     @property
     def has_features(self) -> bool:
@@ -78,6 +81,7 @@ class KeyframeStore:
         camera: str = "camera",
         force: bool = False,
         device: torch.device | str = "cpu",
+        depth: np.ndarray | None = None,
     ) -> Offer:
         """Keep the frame if it is sharp and new enough (or ``force``), evicting the most
         redundant keyframe when the buffer is full (``decision.evicted``)."""
@@ -95,6 +99,7 @@ class KeyframeStore:
                 c2w=c2w,
                 stamp=stamp,
                 camera=camera,
+                depth=None if depth is None else torch.tensor(depth, device=device),
             )
             self._add(keyframe)
             decision.evicted = self._selector.commit(keyframe.id, c2w, stamp)

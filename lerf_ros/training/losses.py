@@ -98,6 +98,55 @@ class DinoLoss(LossTerm):
         return F.mse_loss(outputs.dino.float(), batch.dino)
 
 
+def _depth_rows(outputs: RenderOutput, batch: RayBatch):
+    """(weights [D, S, 1], midpoints, starts, ends, measured [D, 1, 1]) of the NeRF's samples
+    on the rays with a depth reading, or None when there are none."""
+    if batch.depth is None:
+        return None
+    rows = batch.depth[:, 0] > 0
+    if not bool(rows.any()):
+        return None
+    samples = outputs.samples_list[-1]
+    weights = outputs.weights_list[-1][rows].float()
+    measured = batch.depth[rows][:, :, None]
+    return weights, samples.midpoints[rows], samples.starts[rows], samples.ends[rows], measured
+
+
+@dataclass(frozen=True)
+class DepthLoss(LossTerm):
+    """Line of sight to the measured surface (as Urban Radiance Fields' and DS-NeRF's depth
+    terms): the share of a ray's weight *not* within ``sigma`` of the measured distance, with
+    a Gaussian falloff so that a ray whose weight is still far off gets a gradient too. 0 for a
+    ray that ends sharply at its measurement; 1 for one that puts nothing near it."""
+
+    name: ClassVar[str] = "depth"
+
+    def __call__(self, outputs: RenderOutput, batch: RayBatch) -> torch.Tensor | None:
+        rows = _depth_rows(outputs, batch)
+        if rows is None:
+            return None
+        weights, midpoints, _, _, measured = rows
+        sigma = max(batch.depth_sigma, 1e-3)
+        near = torch.exp(-0.5 * ((midpoints - measured) / sigma) ** 2)
+        return (1.0 - (weights * near).sum(dim=(-2, -1))).mean()
+
+
+@dataclass(frozen=True)
+class FreeSpaceLoss(LossTerm):
+    """The weight a ray with a depth reading puts in the space it saw empty: samples that end
+    more than ``sigma`` in front of the measured surface (the sensor looked through them)."""
+
+    name: ClassVar[str] = "free_space"
+
+    def __call__(self, outputs: RenderOutput, batch: RayBatch) -> torch.Tensor | None:
+        rows = _depth_rows(outputs, batch)
+        if rows is None:
+            return None
+        weights, _, _, ends, measured = rows
+        in_front = (ends < measured - max(batch.depth_sigma, 1e-3)).float()
+        return (weights * in_front).sum(dim=(-2, -1)).mean()
+
+
 def loss_terms(config: TrainerConfig) -> list[LossTerm]:
     """The terms of LERF's loss with the configured weights, in summation order."""
     return [
@@ -106,6 +155,8 @@ def loss_terms(config: TrainerConfig) -> list[LossTerm]:
         DistortionLoss(config.distortion_loss_weight),
         ClipLoss(config.clip_loss_weight, delta=config.clip_huber_delta),
         DinoLoss(config.dino_loss_weight),
+        DepthLoss(config.depth_loss_weight),
+        FreeSpaceLoss(config.free_space_loss_weight),
     ]
 
 

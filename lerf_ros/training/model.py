@@ -90,12 +90,20 @@ class LerfModel(nn.Module):
         language_mask: torch.Tensor | None = None,
         language_samples: int | None = None,
         fixed_scale: float | None = None,
+        depth_guides: torch.Tensor | None = None,
+        guide_band: float = 0.0,
     ) -> RenderOutput:
         """Render rays [R, 3]. With ``scale_per_distance`` [R] (metres of language scale per
         metre along the ray, as in training) or ``fixed_scale`` (metres at every sample, as
-        LERF renders a query), also render CLIP/DINO for the rays in ``language_mask``."""
+        LERF renders a query), also render CLIP/DINO for the rays in ``language_mask``.
+        ``depth_guides`` [R, 1] (measured distance, 0 = none) guide sampling within
+        ``guide_band`` metres of it."""
         samples, weights_list, samples_list = self.sampler(
-            origins, directions, [proposal.forward for proposal in self.proposals]
+            origins,
+            directions,
+            [proposal.forward for proposal in self.proposals],
+            guides=depth_guides,
+            guide_band=guide_band,
         )
         density, rgb = self.nerf(samples.positions, samples.directions[:, None, :])
         weights = samples.weights(density)
@@ -150,7 +158,7 @@ class LerfModel(nn.Module):
         Renders in eval mode (no sample jitter, proposal schedule untouched) whatever mode the
         model is in, and restores that mode."""
         parts: dict[str, list[torch.Tensor]] = {"rgb": [], "depth": [], "accumulation": []}
-        with _eval_mode(self):
+        with eval_mode(self):
             for start in range(0, len(origins), chunk):
                 sl = slice(start, start + chunk)
                 out = self.render(origins[sl], directions[sl])
@@ -181,7 +189,7 @@ class LerfModel(nn.Module):
             "accumulation": [],
             "clip": [],
         }
-        with _eval_mode(self):
+        with eval_mode(self):
             for start in range(0, len(origins), chunk):
                 sl = slice(start, start + chunk)
                 out = self.render(origins[sl], directions[sl], fixed_scale=scale)
@@ -193,7 +201,7 @@ class LerfModel(nn.Module):
 
 
 @contextmanager
-def _eval_mode(module: nn.Module):
+def eval_mode(module: nn.Module):
     """Put ``module`` in eval mode for the block, then back in the mode it was in."""
     was_training = module.training
     module.eval()

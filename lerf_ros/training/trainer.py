@@ -22,9 +22,13 @@ from lerf_ros.training.losses import (
     total_loss,
 )
 from lerf_ros.training.model import LerfModel
+from lerf_ros.training.readiness import Readiness
 from lerf_ros.training.recovery import MAX_NONFINITE_IN_A_ROW, GoodState, NonFiniteStep
 
 LOG = logging.getLogger("lerf_ros.training")
+
+DEPTH_GUIDE_SIGMAS = 2.0
+"""Depth-guided samples fill the band within this many depth sigmas of the measurement."""
 
 
 @dataclass
@@ -119,6 +123,8 @@ class Trainer:
         self.good_state.keep_if_due(self.model, self.optimizer, 0)
         self.first_nonfinite: NonFiniteStep | None = None
         """The first step of the current (or last) run of non-finite steps."""
+        self.readiness = Readiness(config.readiness)
+        """The convergence test on held-out rays, probed every ``check_every`` steps."""
 
     def learning_rate(self) -> float:
         c = self.config.trainer
@@ -126,10 +132,18 @@ class Trainer:
         scheduled = c.learning_rate * (c.final_learning_rate / c.learning_rate) ** progress
         return scheduled * self.good_state.lr_scale
 
+    def depth_sigma(self) -> float:
+        """Metres: the band the depth terms want the weight in, at this step."""
+        c = self.config.trainer
+        progress = min(max(self.step_count / max(c.depth_sigma_steps, 1), 0.0), 1.0)
+        return c.depth_sigma_start * (c.depth_sigma_end / c.depth_sigma_start) ** progress
+
     def sample_batch(self, keyframes: list[Keyframe]) -> RayBatch:
         """Random rays from up to ``frames_per_batch`` keyframes, with their targets
         (:func:`~lerf_ros.training.batch.sample_rays` with this trainer's generator)."""
-        return sample_rays(keyframes, self.config.trainer, self.generator, self.device)
+        batch = sample_rays(keyframes, self.config.trainer, self.generator, self.device)
+        batch.depth_sigma = self.depth_sigma()
+        return batch
 
     def step(self, keyframes: list[Keyframe]) -> StepStats:
         """One optimisation step on rays drawn from ``keyframes``."""
@@ -141,7 +155,12 @@ class Trainer:
             group["lr"] = self.learning_rate()
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp):
             out = self.model.render(
-                batch.origins, batch.directions, batch.scale_per_distance, batch.language_mask
+                batch.origins,
+                batch.directions,
+                batch.scale_per_distance,
+                batch.language_mask,
+                depth_guides=batch.depth,
+                guide_band=DEPTH_GUIDE_SIGMAS * batch.depth_sigma,
             )
             losses = compute_losses(self.loss_terms, out, batch)
             loss = total_loss(self.loss_terms, losses)
@@ -167,6 +186,8 @@ class Trainer:
             self.scaler.update()
             self.step_count += 1
             self.good_state.keep_if_due(self.model, self.optimizer, self.step_count)
+            if self.readiness.due(self.step_count):
+                self.readiness.probe(self.model, keyframes, self.step_count)
         else:
             rolled_back = self._skip(NonFiniteStep(self.step_count, value, gradient_norm, terms))
         return StepStats(

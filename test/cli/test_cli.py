@@ -62,6 +62,7 @@ def trained(tmp_path_factory):
     train = lerf_ros("train", "--data", data, "--out", checkpoint, *ENGINE, "--steps", STEPS)
     assert_ok(train)
     assert f"trained {STEPS} steps on {VIEWS} views" in train.stdout
+    assert f"{VIEWS} of {VIEWS} views with depth" in train.stderr  # make-scene writes depth
     return data, checkpoint
 
 
@@ -79,6 +80,7 @@ def test_make_scene_and_train_write_a_dataset_and_a_checkpoint(trained):
     assert saved["step"] == STEPS and saved["frame_id"] == "map"
     assert len(saved["keyframes"]) == VIEWS
     assert all(frame["pyramid"] is not None for frame in saved["keyframes"])
+    assert all(frame["depth"] is not None for frame in saved["keyframes"])
     # The scene box came from scene.json's bounds.
     np.testing.assert_allclose(
         saved["aabb"].numpy(), [scene["bounds"]["min"], scene["bounds"]["max"]]

@@ -16,6 +16,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 VIEWS = 5
 RATE_HZ = 10.0
 TOPICS = ("/camera/camera_info", "/camera/pose", "/tf")
+DEPTH_TOPIC = "/camera/depth/image_raw"
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +46,11 @@ def pose_matrix(pose) -> np.ndarray:
 def check_frames(bag: Path, dataset, image_topic: str, to_rgb, atol: float) -> None:
     """Every dataset frame is in the bag with its stamp, image, pose, tf and intrinsics."""
     messages = by_topic(bag)
-    assert sorted(messages) == sorted((*TOPICS, image_topic))
+    with_depth = [DEPTH_TOPIC] if dataset.frames[0].depth is not None else []
+    assert sorted(messages) == sorted((*TOPICS, image_topic, *with_depth))
     for index, frame in enumerate(dataset.frames):
+        if with_depth:
+            check_depth(messages[DEPTH_TOPIC][index], frame, index)
         expected_stamp = DEFAULT_START_NS + round(index * 1e9 / RATE_HZ)
         (t_info, info), (t_pose, pose), (t_tf, tf), (t_image, image) = (
             messages[topic][index] for topic in (*TOPICS, image_topic)
@@ -75,6 +79,18 @@ def check_frames(bag: Path, dataset, image_topic: str, to_rgb, atol: float) -> N
         assert len(info.d) == 5
 
 
+def check_depth(stamped, frame, index: int) -> None:
+    """The frame's depth as 16UC1 millimetres, registered (same size, stamp and frame id)."""
+    timestamp, depth = stamped
+    assert (depth.encoding, depth.is_bigendian, depth.step) == ("16UC1", 0, 2 * depth.width)
+    assert stamp(depth) == timestamp == DEFAULT_START_NS + round(index * 1e9 / RATE_HZ)
+    assert depth.header.frame_id == "camera_optical"
+    mm = np.frombuffer(bytes(depth.data), "<u2").reshape(depth.height, depth.width)
+    assert mm.shape == frame.depth.shape
+    assert (mm > 0).any()
+    np.testing.assert_allclose(mm / 1000.0, frame.depth, atol=1e-3)
+
+
 def raw_rgb(image) -> np.ndarray:
     assert image.encoding == "rgb8" and image.step == 3 * image.width
     return np.asarray(image.data, dtype=np.uint8).reshape(image.height, image.width, 3)
@@ -94,6 +110,7 @@ def test_raw_bag_holds_every_frame_exactly(scene_dir, tmp_path):
         "/camera/pose": ("geometry_msgs/msg/PoseStamped", VIEWS),
         "/tf": ("tf2_msgs/msg/TFMessage", VIEWS),
         "/camera/image_raw": ("sensor_msgs/msg/Image", VIEWS),
+        DEPTH_TOPIC: ("sensor_msgs/msg/Image", VIEWS),
     }
     assert summary.start_ns == DEFAULT_START_NS
     assert summary.duration_s == pytest.approx((VIEWS - 1) / RATE_HZ)
@@ -130,10 +147,11 @@ def test_options_topics_and_frames(scene_dir, tmp_path):
     messages = by_topic(bag)
     assert sorted(messages) == [
         "/robot/head/camera_info",
+        "/robot/head/depth/image_raw",
         "/robot/head/image_raw",
         "/robot/head/pose",
     ]
-    assert [len(m) for m in messages.values()] == [2, 2, 2]
+    assert [len(m) for m in messages.values()] == [2, 2, 2, 2]
     _, pose = messages["/robot/head/pose"][0]
     _, image = messages["/robot/head/image_raw"][0]
     assert (pose.header.frame_id, image.header.frame_id) == ("odom", "head_optical")
@@ -172,3 +190,44 @@ def test_fox_as_a_compressed_bag(tmp_path):
     _, info = by_topic(bag)["/camera/camera_info"][0]
     expected = list(dataset.frames[0].intrinsics.distortion)
     np.testing.assert_allclose(info.d, expected + [0.0] * (5 - len(expected)))
+
+
+def test_depth_is_16uc1_millimetres_matching_the_dataset_and_no_depth_leaves_it_out(
+    scene_dir, tmp_path, capsys
+):
+    dataset = load_dataset(scene_dir)
+    assert all(frame.depth is not None for frame in dataset.frames)
+    bag = write_bag(dataset, tmp_path / "bag", rate_hz=RATE_HZ, with_tf=False)
+    depths = by_topic(bag)[DEPTH_TOPIC]
+    assert len(depths) == VIEWS
+    for index, frame in enumerate(dataset.frames):
+        check_depth(depths[index], frame, index)
+    # Depth follows its image in the bag (a player publishes them in this order).
+    order = [topic for topic, *_ in read_messages(bag)][:3]
+    assert order == ["/camera/camera_info", "/camera/pose", "/camera/image_raw"]
+    assert DEPTH_TOPIC not in bag_summary(write_bag(dataset, tmp_path / "b2", depth=False)).topics
+    out = tmp_path / "cli_bag"
+    assert main(["make-bag", "--data", str(scene_dir), "--out", str(out), "--no-depth"]) == 0
+    assert DEPTH_TOPIC not in capsys.readouterr().out
+    assert DEPTH_TOPIC not in bag_summary(out).topics
+    with_depth = tmp_path / "cli_depth"
+    assert main(["make-bag", "--data", str(scene_dir), "--out", str(with_depth)]) == 0
+    assert DEPTH_TOPIC in capsys.readouterr().out
+
+
+def test_the_demo_says_whether_its_stream_has_depth(scene_dir, tmp_path):
+    from argparse import Namespace
+
+    from lerf_ros.cli.ros_commands import _start_source
+
+    started = []
+
+    def start_cli(args, log):
+        started.append(args)
+        return "process"
+
+    synthetic = Namespace(data=None, scene="default")
+    _, said = _start_source(synthetic, tmp_path, start_cli)
+    assert "depth (16UC1 mm on /camera/depth/image_raw)" in said and started[-1][0] == "stream"
+    _, said = _start_source(Namespace(data=str(scene_dir)), tmp_path, start_cli)
+    assert "depth (16UC1 mm on /camera/depth/image_raw)" in said and started[-1][0] == "play"

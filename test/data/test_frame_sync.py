@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from lerf_ros.cameras.intrinsics import Intrinsics
+from lerf_ros.data.depth import DepthError
 from lerf_ros.data.drops import DropLedger
 from lerf_ros.data.frame_sync import (
     MAX_STAMP_AHEAD,
@@ -53,7 +54,7 @@ class Recorder:
         self.drops.append((reason, detail))
 
 
-def make_sync(cameras=("camera0",), lookup=None, pose_wait=0.5, slop=0.05):
+def make_sync(cameras=("camera0",), lookup=None, pose_wait=0.5, slop=0.05, depth_cameras=()):
     clock, ledger, recorder = Clock(), DropLedger(), Recorder()
     sync = FrameSync(
         list(cameras),
@@ -65,6 +66,7 @@ def make_sync(cameras=("camera0",), lookup=None, pose_wait=0.5, slop=0.05):
         wall=lambda: clock.wall,
         on_drop=recorder.drop,
         on_warning=recorder.warnings.append,
+        depth_cameras=depth_cameras,
     )
     for camera in cameras:
         sync.camera_info(camera, INTRINSICS)
@@ -336,7 +338,7 @@ class FakeEngine:
         self.ledger, self.answer, self.error = ledger, answer, error
         self.frames: list[tuple] = []
 
-    def add_frame(self, image, intrinsics, c2w, stamp, camera):
+    def add_frame(self, image, intrinsics, c2w, stamp, camera, depth=None):
         self.ledger.received()
         if self.error is not None:
             raise self.error
@@ -383,3 +385,103 @@ def test_an_invalid_frame_is_logged_but_counted_by_the_engine_alone():
     assert recorder.drops == [("invalid frame", "pose is not a rotation")]
     sync.offer(frames(1), FakeEngine(ledger, answer=Decision(False, "too close")), "")
     assert len(recorder.drops) == 1  # not a keyframe is not a drop
+
+
+# ------------------------------------------------------------------ depth
+def depth_of(metres: float) -> np.ndarray:
+    return np.full((6, 8), metres, dtype=np.float32)
+
+
+def test_depth_within_slop_comes_out_with_its_colour_image():
+    sync, _, ledger, _ = make_sync(depth_cameras=["camera0"])
+    sync.pose("camera0", NOW - 1.0, pose_at(1.0))
+    assert sync.depth("camera0", NOW - 0.98, depth_of(2.0)) == []  # no image yet
+    assert sync.depth("camera0", NOW - 0.90, depth_of(9.0)) == []  # a later one, not matched
+    [frame] = sync.image("camera0", NOW - 1.0, rgb(1))
+    np.testing.assert_array_equal(frame.depth, depth_of(2.0))
+    # The later depth image is still there for the image of its stamp.
+    sync.pose("camera0", NOW - 0.9, pose_at(2.0))
+    [frame] = sync.image("camera0", NOW - 0.9, rgb(2))
+    np.testing.assert_array_equal(frame.depth, depth_of(9.0))
+    assert (ledger.frames_without_depth, ledger.frames_dropped) == (0, 0)
+    assert ledger.depth_reasons() == {}
+
+
+def test_a_posed_image_waits_for_its_late_depth():
+    sync, clock, ledger, _ = make_sync(depth_cameras=["camera0"])
+    sync.pose("camera0", NOW - 1.0, pose_at(1.0))
+    assert sync.image("camera0", NOW - 1.0, rgb(1)) == []
+    clock.advance(0.4)  # within pose_wait (0.5)
+    assert sync.match() == []
+    [frame] = sync.depth("camera0", NOW - 1.01, depth_of(3.0))
+    np.testing.assert_array_equal(frame.depth, depth_of(3.0))
+    assert ledger.frames_without_depth == 0
+
+
+def test_without_its_depth_an_image_trains_colour_only_and_is_counted():
+    sync, clock, ledger, _ = make_sync(depth_cameras=["camera0"])
+    sync.pose("camera0", NOW - 1.0, pose_at(1.0))
+    sync.pose("camera0", NOW - 0.5, pose_at(2.0))
+    assert sync.image("camera0", NOW - 1.0, rgb(1)) == []
+    # The depth stream went past its stamp: its depth will not come.
+    [frame] = sync.depth("camera0", NOW - 0.5, depth_of(2.0))
+    assert frame.stamp == NOW - 1.0 and frame.depth is None
+    assert ledger.frames_without_depth == 1
+    # A depth stream that stops: the image goes colour-only after pose_wait.
+    sync.pose("camera0", NOW - 0.4, pose_at(3.0))
+    assert sync.image("camera0", NOW - 0.4, rgb(2)) == []
+    clock.advance(0.6)
+    [frame] = sync.match()
+    assert frame.depth is None
+    assert (ledger.frames_without_depth, ledger.frames_dropped) == (2, 0)
+
+
+def test_bad_depth_lets_its_colour_image_go_at_once_without_depth():
+    sync, clock, ledger, recorder = make_sync(depth_cameras=["camera0"])
+    sync.pose("camera0", NOW - 1.0, pose_at(1.0))
+    assert sync.image("camera0", NOW - 1.0, rgb(1)) == []
+    [frame] = sync.bad_depth("camera0", NOW - 1.0, DepthError("depth has no reading (every 0)"))
+    assert frame.depth is None
+    assert ledger.depth_reasons() == {"bad depth: no reading": 1}
+    assert ledger.frames_without_depth == 1
+    assert ledger.frames_dropped == 0  # the colour frame was not dropped
+    assert recorder.drops[-1][0] == "bad depth: no reading"
+    # Without a readable stamp it is counted; the image waits until pose_wait.
+    sync.pose("camera0", NOW - 0.9, pose_at(1.0))
+    assert sync.image("camera0", NOW - 0.9, rgb(2)) == []
+    assert sync.bad_depth("camera0", None, DepthError("something odd")) == []
+    assert ledger.depth_reasons() == {"bad depth: no reading": 1, "bad depth": 1}
+    clock.advance(0.6)
+    [frame] = sync.match()
+    assert frame.depth is None and ledger.frames_without_depth == 2
+
+
+def test_a_camera_without_a_depth_topic_does_not_wait_for_depth():
+    sync, _, ledger, _ = make_sync(("camera0", "camera1"), depth_cameras=["camera0"])
+    for camera in ("camera0", "camera1"):
+        sync.pose(camera, NOW - 1.0, pose_at(1.0))
+    assert sync.image("camera0", NOW - 1.0, rgb(1)) == []
+    [frame] = sync.image("camera1", NOW - 1.0, rgb(2))
+    assert (frame.camera, frame.depth) == ("camera1", None)
+    assert ledger.frames_without_depth == 0  # a camera without depth is not "without depth"
+    [frame] = sync.depth("camera0", NOW - 1.0, depth_of(1.5))
+    assert frame.camera == "camera0" and frame.depth is not None
+
+
+def test_offer_passes_depth_to_the_engine():
+    class Sink:
+        def __init__(self):
+            self.depths = []
+
+        # The engine's signature: depth after force (passed positionally, depth became force).
+        def add_frame(self, image, intrinsics, c2w, stamp, camera, force=False, depth=None):
+            assert force is False
+            self.depths.append(depth)
+            return Decision(True, "keyframe")
+
+    sync, _, _, _ = make_sync(depth_cameras=["camera0"])
+    sync.pose("camera0", NOW - 1.0, pose_at(1.0))
+    sync.depth("camera0", NOW - 1.0, depth_of(2.5))
+    sink = Sink()
+    sync.offer(sync.image("camera0", NOW - 1.0, rgb(1)), sink, "")
+    np.testing.assert_array_equal(sink.depths[0], depth_of(2.5))

@@ -51,6 +51,8 @@ class CameraListener:
         self.poses: dict[int, PoseStamped] = {}
         self.infos: dict[int, CameraInfo] = {}
         self.image_frame_ids: set[str] = set()
+        self.depths: dict[int, np.ndarray] = {}
+        """Depth in metres by stamp (the contract's 16UC1 mm topic, when published)."""
         self.image_count = 0
         """Images received, repeats included (``images`` keeps one per stamp)."""
         self.context = Context()
@@ -62,6 +64,17 @@ class CameraListener:
             )
         else:
             self.node.create_subscription(Image, topics.image, self._on_image, BEST_EFFORT)
+        # Subscribed so publishers that wait for subscribers on every topic (the player) start
+        # at once; publishers_seen() does not require a depth publisher.
+        self.depth_topic = topics.depth
+        self.node.create_subscription(
+            Image,
+            topics.depth,
+            lambda m: self.depths.__setitem__(
+                stamp_ns(m.header), conversions.depth_image_to_metres(m)
+            ),
+            BEST_EFFORT,
+        )
         self.node.create_subscription(
             PoseStamped,
             topics.pose,
@@ -89,7 +102,9 @@ class CameraListener:
 
     def publishers_seen(self) -> bool:
         """Whether this node's graph shows a publisher on each subscribed topic."""
-        topics = [sub.topic_name for sub in self.node.subscriptions]
+        topics = [
+            sub.topic_name for sub in self.node.subscriptions if sub.topic_name != self.depth_topic
+        ]
         return all(self.node.count_publishers(topic) > 0 for topic in topics)
 
     def spin_until(self, done: Callable[[], bool], timeout_s: float) -> bool:

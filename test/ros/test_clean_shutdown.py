@@ -201,6 +201,7 @@ def test_the_trainer_stops_cleanly_after_a_query_and_saves(tmp_path):
         "checkpoint_path": str(checkpoint),
         "autosave_interval": 3600.0,
         "ready_steps": READY_STEPS,
+        "ready_check": False,  # a fixed budget: this test is about stopping
     }
     trainer = start_trainer(DEMO_PARAMS, params, log_path=tmp_path / "trainer.log")
     stream = start_cli(["stream", "--scene", "default", "--loop"], tmp_path / "stream.log")

@@ -63,6 +63,13 @@ def test_stream_publishes_each_view_once(listener, tmp_path):
         intrinsics = camera_info_to_intrinsics(listener.infos[stamp])
         assert intrinsics == Intrinsics.from_fov(48, 32, math.radians(60)).validate()
     assert listener.image_frame_ids == {"camera_optical"}
+    # The renderer's exact depth with the same stamp, as 16UC1 mm (nothing hit: 0).
+    with_depth = complete & set(listener.depths)
+    assert len(with_depth) >= 0.9 * VIEWS, streamer.log()
+    for stamp in with_depth:
+        exact = frames[matching_view(listener.images[stamp], frames)].depth
+        expected = np.where(np.isfinite(exact), exact, 0.0)
+        np.testing.assert_allclose(listener.depths[stamp], expected, atol=5e-4 + 1e-6)
     # Stamps are taken at publish time on a fixed 20 Hz schedule.
     stamps = sorted(listener.images)
     mean_period = (stamps[-1] - stamps[0]) / (len(stamps) - 1) * 1e-9

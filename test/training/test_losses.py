@@ -25,8 +25,10 @@ from lerf_ros.training.batch import RayBatch
 from lerf_ros.training.keyframe_store import Keyframe
 from lerf_ros.training.losses import (
     ClipLoss,
+    DepthLoss,
     DinoLoss,
     DistortionLoss,
+    FreeSpaceLoss,
     InterlevelLoss,
     LossTerm,
     RgbLoss,
@@ -61,7 +63,13 @@ def hand_made(language_rays: int = 3) -> tuple[RenderOutput, RayBatch]:
     g = torch.Generator().manual_seed(7)
     bins, weights = histogram(g)
     proposal = SimpleNamespace(spacing_bins=bins)  # the losses read only the bins
-    final = SimpleNamespace(spacing_bins=bins.clone())
+    edges = 4.0 * bins  # metres along the ray
+    final = SimpleNamespace(
+        spacing_bins=bins.clone(),
+        starts=edges[:, :-1, None],
+        ends=edges[:, 1:, None],
+        midpoints=(edges[:, :-1, None] + edges[:, 1:, None]) / 2,
+    )
     outputs = RenderOutput(
         rgb=torch.rand(RAYS, 3, generator=g),
         depth=torch.rand(RAYS, 1, generator=g),
@@ -82,8 +90,27 @@ def hand_made(language_rays: int = 3) -> tuple[RenderOutput, RayBatch]:
         # Large errors on some dimensions: both branches of the Huber loss are exercised.
         clip=3.0 * torch.randn(language_rays, CLIP_DIM, generator=g),
         dino=torch.randn(language_rays, DINO_DIM, generator=g),
+        depth=torch.tensor([[1.0], [2.0], [0.0], [3.0], [1.5]]),  # ray 2 has no reading
+        depth_sigma=0.3,
     )
     return outputs, batch
+
+
+def depth_terms_by_hand(outputs: RenderOutput, batch: RayBatch) -> dict[str, torch.Tensor]:
+    """The line-of-sight and free-space terms, ray by ray, over the rays with a reading."""
+    final = outputs.samples_list[-1]
+    weights = outputs.weights_list[-1][..., 0]
+    sigma = batch.depth_sigma
+    near, free = [], []
+    for ray in range(RAYS):
+        measured = float(batch.depth[ray, 0])
+        if measured <= 0:
+            continue
+        mid, ends = final.midpoints[ray, :, 0], final.ends[ray, :, 0]
+        gauss = torch.exp(-0.5 * ((mid - measured) / sigma) ** 2)
+        near.append(1.0 - (weights[ray] * gauss).sum())
+        free.append(weights[ray][ends < measured - sigma].sum())
+    return {"depth": torch.stack(near).mean(), "free_space": torch.stack(free).mean()}
 
 
 def distortion_by_pairs(bins: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -105,8 +132,18 @@ def test_each_term_gives_its_loss_on_a_hand_made_batch():
         "distortion": distortion_by_pairs(bins, weights),
         "clip": F.huber_loss(outputs.clip, batch.clip, delta=0.5, reduction="none").sum(-1).mean(),
         "dino": ((outputs.dino - batch.dino) ** 2).mean(),
+        **depth_terms_by_hand(outputs, batch),
     }
-    terms = [RgbLoss(), InterlevelLoss(), DistortionLoss(), ClipLoss(delta=0.5), DinoLoss()]
+    assert 0 < expected["free_space"] < 1 and 0 < expected["depth"] < 1  # both exercised
+    terms = [
+        RgbLoss(),
+        InterlevelLoss(),
+        DistortionLoss(),
+        ClipLoss(delta=0.5),
+        DinoLoss(),
+        DepthLoss(),
+        FreeSpaceLoss(),
+    ]
     for term in terms:
         value = term(outputs, batch)
         assert value is not None and value.shape == (), term.name
@@ -128,6 +165,8 @@ def test_a_proposal_that_bounds_the_final_histogram_costs_nothing():
         ({"clip": None}, {"clip"}),
         ({"dino": None}, {"dino"}),
         ({"render_clip": None, "render_dino": None}, {"clip", "dino"}),
+        ({"depth": None}, {"depth", "free_space"}),
+        ({"depth": torch.zeros(RAYS, 1)}, {"depth", "free_space"}),  # no reading at all
     ],
 )
 def test_a_term_without_its_target_gives_none_and_is_left_out_of_the_sum(absent, missing):
@@ -151,8 +190,10 @@ def test_the_total_is_the_weighted_sum_of_the_unweighted_terms():
     config = tiny_config().trainer
     config.interlevel_loss_weight, config.distortion_loss_weight = 0.5, 0.25
     config.clip_loss_weight, config.dino_loss_weight, config.clip_huber_delta = 0.125, 2.0, 0.75
+    config.depth_loss_weight, config.free_space_loss_weight = 4.0, 0.5
     terms = loss_terms(config)
-    assert [t.name for t in terms] == ["rgb", "interlevel", "distortion", "clip", "dino"]
+    names = ["rgb", "interlevel", "distortion", "clip", "dino", "depth", "free_space"]
+    assert [t.name for t in terms] == names
     losses = compute_losses(terms, outputs, batch)
     by_hand = (
         F.mse_loss(outputs.rgb, batch.rgb)
@@ -161,6 +202,8 @@ def test_the_total_is_the_weighted_sum_of_the_unweighted_terms():
         + 0.125
         * F.huber_loss(outputs.clip, batch.clip, delta=0.75, reduction="none").sum(-1).mean()
         + 2.0 * F.mse_loss(outputs.dino, batch.dino)
+        + 4.0 * depth_terms_by_hand(outputs, batch)["depth"]
+        + 0.5 * depth_terms_by_hand(outputs, batch)["free_space"]
     )
     torch.testing.assert_close(total_loss(terms, losses), by_hand)
 

@@ -74,9 +74,32 @@ def wall_scene() -> Scene:
     return Scene(objects, room, None, view=view)
 
 
+def six_objects_scene() -> Scene:
+    """Six objects on a wider 1.5 m x 0.9 m table: the default's five materials in other
+    shapes and sizes, plus the orange mug and a lying cyan handle bar.
+
+    A harder counterpart of the default scene for first-answer and RGB-D benchmarks: more
+    objects, smaller ones (a 12 cm ball, a 7 cm high bar), a tall thin box that hides what
+    stands behind it from some views, and the orange mug, whose hue lies nearest the wooden
+    table's. Spacing keeps every object fully visible from most of the orbit.
+    """
+    top = TABLE_HEIGHT
+    objects = [
+        SceneObject.resting_on("orange mug", "cylinder", -0.5, 0.2, top, (0.13, 0.13, 0.15)),
+        SceneObject.resting_on("cyan handle", "box", -0.05, 0.25, top, (0.24, 0.07, 0.07)),
+        SceneObject.resting_on("red ball", "sphere", 0.5, 0.22, top, (0.12, 0.12, 0.12)),
+        SceneObject.resting_on("blue box", "box", -0.1, -0.2, top, (0.12, 0.12, 0.26)),
+        SceneObject.resting_on("green can", "cylinder", 0.45, -0.2, top, (0.17, 0.17, 0.12)),
+        SceneObject.resting_on("yellow book", "box", -0.52, -0.2, top, (0.18, 0.25, 0.04)),
+    ]
+    view = ViewHint(target=(0.0, 0.0, top + 0.05), radius=1.5, height=1.5)
+    return Scene(objects, Room(), make_table(size_xy=(1.5, 0.9)), view=view)
+
+
 SCENES: dict[str, Callable[[], Scene]] = {
     "default": default_scene,
     "mug": mug_scene,
     "wall": wall_scene,
+    "six_objects": six_objects_scene,
 }
 """Scene builders by name (the ``--scene`` choices of ``lerf-ros make-scene``)."""
