@@ -49,9 +49,10 @@ ARGUMENTS = [
     (
         "depth_topics",
         "['']",
-        "Depth topics registered to each camera's colour image, one per camera ('' = none): "
-        "16UC1/mono16 in depth_scale units or 32FC1 metres (…/compressedDepth: "
-        "sensor_msgs/CompressedImage as compressed_depth_image_transport sends it).",
+        "Depth topics registered to each camera's colour image, one per camera ('' = none; a "
+        "RealSense: /camera/aligned_depth_to_color/image_raw): 16UC1/mono16 in depth_scale "
+        "units or 32FC1 metres (…/compressedDepth: sensor_msgs/CompressedImage as "
+        "compressed_depth_image_transport sends it).",
         "depth_topics",
     ),
     ("fixed_frame", "map", "Frame the field, poses and every answer live in.", "fixed_frame"),

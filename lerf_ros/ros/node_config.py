@@ -31,9 +31,10 @@ class NodeConfig:
     pose_topics: list[str] = field(default_factory=lambda: ["/camera/pose"])
     """PoseStamped or Odometry topics, one per camera."""
     depth_topics: list[str] = field(default_factory=lambda: [""])
-    """Depth topics registered to each camera's colour image, one per camera ('' = none):
-    16UC1/mono16 in depth_scale units or 32FC1 metres (…/compressedDepth:
-    sensor_msgs/CompressedImage as compressed_depth_image_transport sends it)."""
+    """Depth topics registered to each camera's colour image, one per camera ('' = none; a
+    RealSense: /camera/aligned_depth_to_color/image_raw): 16UC1/mono16 in depth_scale units or
+    32FC1 metres (…/compressedDepth: sensor_msgs/CompressedImage as
+    compressed_depth_image_transport sends it)."""
     depth_scale: float = 0.001
     """Metres per unit of 16UC1/mono16 depth (0.001: millimetres, as RealSense publishes)."""
     depth_max: float = 6.0

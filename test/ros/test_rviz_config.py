@@ -74,6 +74,7 @@ def test_rviz_config_is_an_rviz2_config_with_the_expected_displays():
     assert topics["/lerf_trainer/relevancy_image"] == "sensor_msgs/msg/Image"
     assert topics["/lerf_trainer/nav_goal"] == "geometry_msgs/msg/PoseStamped"
     assert topics["/camera/image_raw"] == "sensor_msgs/msg/Image"
+    assert topics["/camera/depth/image_raw"] == "sensor_msgs/msg/Image"
     for _, _, qos in topic_displays():
         assert qos["Reliability Policy"] in RVIZ_RELIABILITY, qos
         assert qos["Durability Policy"] in RVIZ_DURABILITY, qos
@@ -142,7 +143,9 @@ def trainer(tmp_path_factory):
     do not depend on the encoders: the cheapest ones keep the CPU free."""
     log = tmp_path_factory.mktemp("rviz") / "node.log"
     light = {"encoder": "colour-minilm", "dino": "none", "device": "cpu", "preset": "cpu"}
-    node = start_trainer(REPO_CONFIG, {**light, "torch_threads": 1}, NODE, log_path=log)
+    # An RGB-D camera, as the config's depth display expects (lerf.yaml's default is none).
+    depth = {"depth_topics": ["/camera/depth/image_raw"]}
+    node = start_trainer(REPO_CONFIG, {**light, **depth, "torch_threads": 1}, NODE, log_path=log)
     yield node
     node.stop()
 
