@@ -26,6 +26,7 @@ from benchmarks.memory_stream import memory_stream_rows
 from benchmarks.pyramid import pyramid_rows
 from benchmarks.quality import quality_rows
 from benchmarks.query import query_rows
+from benchmarks.query_latency import query_latency_rows
 from benchmarks.report import (
     RunRecord,
     console,
@@ -48,12 +49,13 @@ GROUPS: dict[str, list[Callable[[Options], list[Row]]]] = {
     "quality": [quality_rows],
     "rgbd": [rgbd_rows],  # RGB vs RGB-D side by side on two scenes: ~10 min on 2 cores
     "rgbd_node": [rgbd_node_rows],  # the same through the real node: ~6 min
+    "query_latency": [query_latency_rows],  # first and later query, RGB-D vs RGB: ~3 min
     "memory": [memory_rows],
     "memory_stream": [memory_stream_rows],  # 10,000 frames through one engine: minutes
     "load": [load_rows],  # the real node under 10 concurrent clients: minutes, see below
     "soak": [soak_rows],  # the real node for an hour (3 min with --quick): report in out/
 }
-ON_REQUEST = {"load", "memory_stream", "soak", "rgbd", "rgbd_node"}
+ON_REQUEST = {"load", "memory_stream", "soak", "rgbd", "rgbd_node", "query_latency"}
 """Groups left out of a normal or quick run (they take minutes): ``--only`` them, or --full."""
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
