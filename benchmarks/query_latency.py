@@ -40,11 +40,12 @@ def _views(count: int, width: int, height: int):
     return intrinsics, views
 
 
-def _query_seconds(engine, text: str) -> float:
+def _timed_query(engine, text: str) -> tuple[float, int]:
+    """(seconds, candidate points searched) of one query."""
     request = validate_request(text, engine.query_config)
     started = time.perf_counter()
-    engine.answers.query(request)
-    return time.perf_counter() - started
+    result = engine.answers.query(request)
+    return time.perf_counter() - started, len(result.points)
 
 
 def query_latency_rows(options: Options) -> list[Row]:
@@ -64,8 +65,7 @@ def query_latency_rows(options: Options) -> list[Row]:
         engine.compute_pending_features()
         for _ in range(steps):
             engine.train_step()
-        first = _query_seconds(engine, "red ball")
-        points = len(engine.answers.cache[0]) if engine.answers.cache else 0
+        first, points = _timed_query(engine, "red ball")
         rgb, depth, pose = views[keyframes]
         engine.add_frame(
             rgb, intrinsics, pose, float(keyframes), force=True,
@@ -73,7 +73,7 @@ def query_latency_rows(options: Options) -> list[Row]:
         )  # fmt: skip
         engine.compute_pending_features()
         engine.train_step()
-        later = _query_seconds(engine, "red ball")
+        later, _ = _timed_query(engine, "red ball")
         note = (
             f"offline engine, default scene, {keyframes} keyframes {width}x{height}, {steps} steps "
             f"({'depth back-projected' if mode == 'RGB-D' else 'surface rendered'}), "
