@@ -123,10 +123,6 @@ class Soak:
         self.streams = 0
         self.streamer = self._start_streamer()
         self.client = TrainerClient(NODE, "soak_client")
-        self.triggers = {
-            name: self.client.node.create_client(_trigger(), f"{NODE}/{name}")
-            for name in ("save", "reset")
-        }
 
     # ---------------------------------------------------------------- processes
     def _start_streamer(self):
@@ -175,11 +171,8 @@ class Soak:
         return response.success, response.message
 
     def _trigger(self, name: str) -> tuple[bool, str]:
-        request = _trigger().Request()
-        return self._call(
-            name,
-            lambda: self.client._call(self.triggers[name], request, CALL_TIMEOUT),
-        )
+        """``~/save`` (of checkpoint_path itself) or ``~/reset``."""
+        return self._call(name, lambda: self.client.trigger(name, timeout=CALL_TIMEOUT))
 
     def _query(self, index: int) -> None:
         text = QUERY_TEXTS[index % len(QUERY_TEXTS)]
@@ -287,12 +280,6 @@ class Soak:
 
 def _mtime(path: Path) -> int | None:
     return path.stat().st_mtime_ns if path.exists() else None
-
-
-def _trigger():
-    from std_srvs.srv import Trigger
-
-    return Trigger
 
 
 def load_saved(result: SoakResult, saved_dir: Path, params: Path, overrides: dict) -> None:

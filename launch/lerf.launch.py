@@ -1,22 +1,33 @@
 """Launch lerf_trainer (and optionally rviz2) on a ROS 2 system.
 
-    ros2 launch lerf_ros lerf.launch.py image_topic:=/camera/color/image_raw \
-        camera_info_topic:=/camera/color/camera_info pose_source:=tf fixed_frame:=map \
+    ros2 launch lerf_ros lerf.launch.py image_topics:="['/camera/color/image_raw']" \
+        camera_info_topics:="['/camera/color/camera_info']" pose_source:=tf fixed_frame:=map \
         depth_topics:="['/camera/aligned_depth_to_color/image_raw']"
+
+    ros2 launch lerf_ros lerf.launch.py params_file:=/path/to/robot.yaml device:=cuda:1
+
+The node reads ``params_file`` (default: the package's config/lerf.yaml) and then the
+arguments given on the command line: an argument left unset does not override the file, so a
+robot's parameter file can set every topic, frame, encoder and device
+(:mod:`lerf_ros.launch_overrides`).
 
 Without a ROS install (launch_ros is not on PyPI) the same node starts with the same
 parameter file through ``lerf-ros bringup --params config/lerf.yaml``.
 """
 
-from launch.actions import DeclareLaunchArgument
+from pathlib import Path
+
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
 from launch import LaunchDescription
+from lerf_ros.launch_overrides import UNSET, argument_description, parameter_overrides
+from lerf_ros.ros.parameter_files import parameters_for
 
-# (argument, default, description, parameter it sets on lerf_trainer): defaults and
+# (argument, node default, description, parameter it sets on lerf_trainer): defaults and
 # descriptions are the node's (lerf_ros/ros/parameters.py); regenerate with
 #   python -m lerf_ros.ros.parameters launch image_topics camera_info_topics ...
 # (test/ros/test_launch_and_config.py fails when they disagree).
@@ -80,36 +91,50 @@ ARGUMENTS = [
 def generate_launch_description():
     share = FindPackageShare("lerf_ros")
     declared = [
-        DeclareLaunchArgument(name, default_value=default, description=description)
+        DeclareLaunchArgument(
+            name, default_value=UNSET, description=argument_description(description, default)
+        )
         for name, default, description, _ in ARGUMENTS
     ]
     declared += [
         DeclareLaunchArgument(
             "params_file",
             default_value=PathJoinSubstitution([share, "config", "lerf.yaml"]),
-            description="Parameter file for lerf_trainer",
+            description="Parameter file for lerf_trainer (arguments given here override it)",
         ),
         DeclareLaunchArgument("rviz", default_value="false", description="Start rviz2"),
     ]
-    overrides = {parameter: LaunchConfiguration(name) for name, _, _, parameter in ARGUMENTS}
+    return LaunchDescription([*declared, OpaqueFunction(function=_nodes)])
+
+
+def _nodes(context):
+    """lerf_trainer with the parameter file, then only the arguments the user gave; rviz2."""
+    configurations = context.launch_configurations
+    overrides = parameter_overrides(
+        configurations, [(name, parameter) for name, _, _, parameter in ARGUMENTS]
+    )
+    params_file = configurations["params_file"]
     trainer = Node(
         package="lerf_ros",
         executable="lerf_trainer",
         name="lerf_trainer",
         output="screen",
-        parameters=[LaunchConfiguration("params_file"), overrides],
+        parameters=[params_file, overrides] if overrides else [params_file],
+    )
+    # rviz2's fixed frame is the node's: the argument, else the file's, else the default.
+    fixed_frame = overrides.get("fixed_frame") or parameters_for(Path(params_file)).get(
+        "fixed_frame", "map"
     )
     rviz = Node(
         package="rviz2",
         executable="rviz2",
         name="rviz2",
-        # -f: rviz2's fixed frame follows the launch argument (the config's is only a default).
         arguments=[
             "-d",
-            PathJoinSubstitution([share, "config", "lerf.rviz"]),
+            PathJoinSubstitution([FindPackageShare("lerf_ros"), "config", "lerf.rviz"]),
             "-f",
-            LaunchConfiguration("fixed_frame"),
+            str(fixed_frame),
         ],
         condition=IfCondition(LaunchConfiguration("rviz")),
     )
-    return LaunchDescription([*declared, trainer, rviz])
+    return [trainer, rviz]

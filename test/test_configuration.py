@@ -102,11 +102,13 @@ def test_node_enumerations_fail_with_the_dataclass_text():
 
 def test_one_ground_height_for_the_node_and_the_offline_tools():
     # lerf-ros snapshot and the demo's pictures use TargetConfig.default(); ~/get_targets the
-    # node's parameter: both place navigation goals on the same floor.
-    node = target_config(defaults()).navigation.ground_height
-    assert node == TargetConfig.default().navigation.ground_height == 0.0
-    # NaN still asks for an estimate from the field.
-    assert math.isnan(target_config(defaults(ground_height=math.nan)).navigation.ground_height)
+    # node's parameter: both find the floor the same way (NaN: the base frame, else the field).
+    node = target_config(defaults()).navigation
+    library = TargetConfig.default().navigation
+    assert math.isnan(node.ground_height) and math.isnan(library.ground_height)
+    assert node.base_frame == library.base_frame == "base_footprint"
+    # A number fixes the floor's height.
+    assert target_config(defaults(ground_height=0.0)).navigation.ground_height == 0.0
 
 
 def test_query_config_lives_beside_the_query_code():

@@ -1,4 +1,4 @@
-"""Pinhole camera intrinsics with optional OpenCV lens distortion."""
+"""Pinhole camera intrinsics with optional OpenCV lens distortion (the three CameraInfo models)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,16 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+
+DISTORTION_MODELS = {
+    "plumb_bob": (4, 5),
+    "rational_polynomial": (4, 5, 8),
+    "equidistant": (4,),
+}
+"""Distortion models (``sensor_msgs/CameraInfo`` names) and the coefficient counts each takes:
+plumb_bob (k1, k2, p1, p2[, k3]) and rational_polynomial (k1, k2, p1, p2, k3, k4, k5, k6) are
+OpenCV's radial-tangential model (``cv2.projectPoints``); equidistant (k1, k2, k3, k4) is
+OpenCV's fisheye model (``cv2.fisheye.projectPoints``)."""
 
 
 @dataclass(frozen=True)
@@ -25,7 +35,9 @@ class Intrinsics:
     cy: float
     """Principal point y, in pixels from the top image edge."""
     distortion: tuple[float, ...] = ()
-    """OpenCV radial-tangential coefficients (k1, k2, p1, p2[, k3]); empty for none."""
+    """Lens distortion coefficients in OpenCV's order for ``distortion_model``; empty for none."""
+    distortion_model: str = "plumb_bob"
+    """``plumb_bob`` | ``rational_polynomial`` | ``equidistant`` (see DISTORTION_MODELS)."""
 
     def __post_init__(self) -> None:
         # Plain Python numbers keep the dataclass hashable, comparable and JSON-friendly
@@ -50,9 +62,16 @@ class Intrinsics:
             raise ValueError(f"principal point cx={self.cx} is far outside width {self.width}")
         if not (-self.height <= self.cy <= 2 * self.height):
             raise ValueError(f"principal point cy={self.cy} is far outside height {self.height}")
-        if len(self.distortion) not in (0, 4, 5):
+        counts = DISTORTION_MODELS.get(self.distortion_model)
+        if counts is None:
             raise ValueError(
-                f"distortion must be (k1, k2, p1, p2[, k3]), got {len(self.distortion)} values"
+                f"unknown distortion model {self.distortion_model!r} "
+                f"(supported: {', '.join(DISTORTION_MODELS)})"
+            )
+        if self.distortion and len(self.distortion) not in counts:
+            raise ValueError(
+                f"{self.distortion_model} distortion takes {' or '.join(map(str, counts))} "
+                f"coefficients, got {len(self.distortion)} values"
             )
         if not all(math.isfinite(k) for k in self.distortion):
             raise ValueError(f"distortion coefficients must be finite, got {self.distortion}")
@@ -60,8 +79,19 @@ class Intrinsics:
 
     @property
     def has_distortion(self) -> bool:
-        """True when any distortion coefficient is non-zero."""
+        """True when any distortion coefficient is non-zero (all zero: a pinhole camera, as
+        image_geometry reads CameraInfo, also for equidistant)."""
         return any(k != 0.0 for k in self.distortion)
+
+    @property
+    def opencv_distortion(self) -> np.ndarray:
+        """The coefficients as OpenCV's functions take them (float64; plumb_bob padded to 5)."""
+        values = list(self.distortion)
+        if self.distortion_model == "plumb_bob":
+            values += [0.0] * (5 - len(values))
+        elif self.distortion_model == "rational_polynomial":
+            values += [0.0] * (8 - len(values))
+        return np.asarray(values, dtype=np.float64)
 
     @property
     def fov_x(self) -> float:

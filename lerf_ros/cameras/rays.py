@@ -1,4 +1,4 @@
-"""Camera rays from pixels, with OpenCV lens distortion undone exactly.
+"""Camera rays from pixels, with lens distortion undone by OpenCV (exact at pixel centres).
 
 Directions are unit length in the world frame; poses follow the engine convention
 (camera-to-world, OpenCV axes). Pixel centres sit at +0.5 (see :mod:`lerf_ros.cameras`).
@@ -16,11 +16,7 @@ import torch
 from torch import Tensor
 
 from lerf_ros.cameras.intrinsics import Intrinsics
-
-UNDISTORT_MAX_ITERATIONS = 20
-"""Upper bound on Newton steps inverting the distortion model (real lenses need 3-6)."""
-UNDISTORT_TOLERANCE = 1e-12
-"""Stop once no normalised coordinate moves by more than this in a Newton step."""
+from lerf_ros.cameras.undistortion import table_directions
 
 
 @dataclass
@@ -86,61 +82,24 @@ class PixelBatch(NamedTuple):
         return self.col.float() + 0.5, self.row.float() + 0.5
 
 
-def undistort_normalized(x_distorted, y_distorted, coefficients):
-    """Invert OpenCV's radial-tangential model on normalised image coordinates.
-
-    ``coefficients`` is (k1, k2, p1, p2, k3), either [5] or per point [N, 5]. Newton's method
-    from the distorted point converges quadratically for real lenses. Works on torch tensors
-    (batched on any device) and on numpy arrays alike: only arithmetic is used.
-    """
-    k1, k2, p1, p2, k3 = (coefficients[..., i] for i in range(5))
-    x, y = x_distorted + 0.0, y_distorted + 0.0
-    for _ in range(UNDISTORT_MAX_ITERATIONS):
-        r2 = x * x + y * y
-        radial = 1 + r2 * (k1 + r2 * (k2 + r2 * k3))
-        d_radial = k1 + r2 * (2 * k2 + 3 * k3 * r2)  # d(radial) / d(r2)
-        fx = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x) - x_distorted
-        fy = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y - y_distorted
-        dfx_dx = radial + 2 * x * x * d_radial + 2 * p1 * y + 6 * p2 * x
-        dfy_dy = radial + 2 * y * y * d_radial + 6 * p1 * y + 2 * p2 * x
-        dfx_dy = 2 * x * y * d_radial + 2 * p1 * x + 2 * p2 * y
-        dfy_dx = dfx_dy  # the Jacobian of this model is symmetric
-        det = dfx_dx * dfy_dy - dfx_dy * dfy_dx
-        det = det + (abs(det) < 1e-12) * 1e-12  # keep a singular Jacobian finite
-        step_x = (fx * dfy_dy - fy * dfx_dy) / det
-        step_y = (fy * dfx_dx - fx * dfy_dx) / det
-        x, y = x - step_x, y - step_y
-        # Early exit saves most of the cost on whole images; one sync per step is cheap.
-        if float(max(abs(step_x).max(), abs(step_y).max())) < UNDISTORT_TOLERANCE:
-            break
-    return x, y
-
-
 def camera_directions(intrinsics: Intrinsics, u, v):
     """Unit directions [N, 3] in the camera frame (OpenCV axes) through pixels (u, v).
 
     numpy in gives float64 numpy out, torch in gives torch out (in u's dtype); for callers
     that stay in numpy, like the synthetic renderer.
     """
+    is_torch = isinstance(u, torch.Tensor)
+    if intrinsics.has_distortion:
+        u64, v64 = _to_tensor(u, None), _to_tensor(v, None)
+        directions = table_directions(intrinsics, u64.reshape(-1), v64.reshape(-1))
+        directions = directions.reshape(*u64.shape, 3)
+        return directions.to(u.dtype) if is_torch else directions.cpu().numpy()
     x = (u - intrinsics.cx) / intrinsics.fx
     y = (v - intrinsics.cy) / intrinsics.fy
-    is_torch = isinstance(x, torch.Tensor)
-    if intrinsics.has_distortion:
-        values = _coefficients(intrinsics.distortion)
-        coefficients = (
-            torch.tensor(values, dtype=x.dtype, device=x.device) if is_torch else np.asarray(values)
-        )
-        x, y = undistort_normalized(x, y, coefficients)
     scale = 1.0 / (x * x + y * y + 1.0) ** 0.5
     if is_torch:
         return torch.stack([x * scale, y * scale, scale], dim=-1)
     return np.stack([x * scale, y * scale, scale], axis=-1)
-
-
-def _coefficients(distortion: Sequence[float]) -> list[float]:
-    """(k1, k2, p1, p2[, k3]) padded to five values."""
-    values = list(distortion)
-    return values + [0.0] * (5 - len(values))
 
 
 def _to_tensor(values, device: torch.device | None, dtype=torch.float64) -> Tensor:
@@ -149,17 +108,17 @@ def _to_tensor(values, device: torch.device | None, dtype=torch.float64) -> Tens
     return torch.as_tensor(np.asarray(values), dtype=dtype, device=device)
 
 
-def _rays(
-    params: Tensor, distortion: Tensor | None, c2w: Tensor, u: Tensor, v: Tensor
-) -> tuple[Tensor, Tensor]:
-    """Shared core: ``params`` is (fx, fy, cx, cy) as [4] or [N, 4], all float64."""
+def _pinhole_directions(params: Tensor, u: Tensor, v: Tensor) -> Tensor:
+    """Unit camera-frame directions; ``params`` is (fx, fy, cx, cy) as [4] or [N, 4]."""
     fx, fy, cx, cy = params.unbind(-1)
     x = (u - cx) / fx
     y = (v - cy) / fy
-    if distortion is not None:
-        x, y = undistort_normalized(x, y, distortion)
     camera_dirs = torch.stack([x, y, torch.ones_like(x)], dim=-1)
-    camera_dirs = camera_dirs / torch.linalg.norm(camera_dirs, dim=-1, keepdim=True)
+    return camera_dirs / torch.linalg.norm(camera_dirs, dim=-1, keepdim=True)
+
+
+def _to_world(camera_dirs: Tensor, c2w: Tensor) -> tuple[Tensor, Tensor]:
+    """Camera-frame unit directions [N, 3] and pose(s) [4, 4] or [N, 4, 4] -> world rays."""
     if c2w.dim() == 2:
         directions = camera_dirs @ c2w[:3, :3].T
         origins = c2w[:3, 3].expand_as(directions)
@@ -177,7 +136,8 @@ def pixel_rays(
     """World-frame rays through continuous pixel coordinates (u, v) of one camera model.
 
     Args:
-        intrinsics: the camera; its distortion is undone exactly.
+        intrinsics: the camera; its distortion is undone by OpenCV (see
+            :mod:`lerf_ros.cameras.undistortion`).
         c2w: camera-to-world pose(s), OpenCV axes: [4, 4] shared, or [N, 4, 4] per ray.
         u, v: pixel coordinates [N] (column, row; pixel centres at +0.5).
 
@@ -187,17 +147,16 @@ def pixel_rays(
     device = u.device if isinstance(u, torch.Tensor) else None
     u64, v64 = _to_tensor(u, device), _to_tensor(v, device)
     c2w64 = _to_tensor(c2w, u64.device)
-    params = torch.tensor(
-        [intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy],
-        dtype=torch.float64,
-        device=u64.device,
-    )
-    distortion = None
     if intrinsics.has_distortion:
-        distortion = torch.tensor(
-            _coefficients(intrinsics.distortion), dtype=torch.float64, device=u64.device
+        camera_dirs = table_directions(intrinsics, u64, v64)
+    else:
+        params = torch.tensor(
+            [intrinsics.fx, intrinsics.fy, intrinsics.cx, intrinsics.cy],
+            dtype=torch.float64,
+            device=u64.device,
         )
-    return _rays(params, distortion, c2w64, u64, v64)
+        camera_dirs = _pinhole_directions(params, u64, v64)
+    return _to_world(camera_dirs, c2w64)
 
 
 def rays_for_pixels(
@@ -223,14 +182,22 @@ def rays_for_pixels(
     )
     # One shared model broadcasts as [4]; several are gathered per ray as [N, 4].
     params = table[0] if len(cameras) == 1 else table[camera_index]
-    distortion = None
-    if any(c.has_distortion for c in cameras):
-        coefficients = torch.tensor(
-            [_coefficients(c.distortion) for c in cameras], dtype=torch.float64, device=device
-        )
-        distortion = coefficients[0] if len(cameras) == 1 else coefficients[camera_index]
+    u64, v64 = u.double(), v.double()
+    # Distorted models (usually one per physical camera) take their rays from their
+    # precomputed direction table; a pinhole-only batch computes as it always did.
+    models: dict[Intrinsics, list[int]] = {}
+    for index, camera in enumerate(cameras):
+        if camera.has_distortion:
+            models.setdefault(camera, []).append(index)
+    if len(models) == 1 and len(next(iter(models.values()))) == len(cameras):
+        camera_dirs = table_directions(next(iter(models)), u64, v64)
+    else:
+        camera_dirs = _pinhole_directions(params, u64, v64)
+        for model, indices in models.items():
+            mask = torch.isin(camera_index, torch.tensor(indices, device=device))
+            camera_dirs[mask] = table_directions(model, u64[mask], v64[mask])
     poses = _to_tensor(c2w, device)
-    origins, directions = _rays(params, distortion, poses[camera_index], u.double(), v.double())
+    origins, directions = _to_world(camera_dirs, poses[camera_index])
     fx, fy = (params[..., 0], params[..., 1])
     radius = torch.rsqrt(fx * fy).float().expand(len(u)).contiguous()
     return RayBundle(origins, directions, camera_index, radius)

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "lerf_ros.cli.visualize_commands",  # snapshot
     "lerf_ros.cli.stream_commands",  # make-bag, play, stream
     "lerf_ros.cli.ros_commands",  # bringup, demo
+    "lerf_ros.cli.node_commands",  # status, ask, save, load (a running node)
 )
 
 

@@ -11,8 +11,19 @@ import time
 from pathlib import Path
 
 from lerf_ros.cli.main import CliError
+from lerf_ros.package_share import PackageShareNotFound, share_file
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+def _shipped_config(name: str, required: bool = True) -> str | None:
+    """config/NAME from the source tree or a colcon install's share directory
+    (lerf_ros.package_share); None when missing and not ``required`` (``--help`` still works,
+    the command that needs the file says why)."""
+    try:
+        return str(share_file("config", name))
+    except PackageShareNotFound as error:
+        if required:
+            raise CliError(str(error)) from None
+        return None
 
 
 def register(subparsers) -> None:
@@ -22,7 +33,9 @@ def register(subparsers) -> None:
         help="run lerf_trainer with a parameter file (like the launch file)",
         formatter_class=fmt,
     )
-    bringup.add_argument("--params", default=str(CONFIG_DIR / "lerf.yaml"))
+    bringup.add_argument(
+        "--params", default=_shipped_config("lerf.yaml", required=False), help="parameter file"
+    )
     bringup.add_argument(
         "-p",
         "--param",
@@ -32,6 +45,12 @@ def register(subparsers) -> None:
         help="parameter override (repeatable)",
     )
     bringup.add_argument("--name", default="lerf_trainer", help="node name")
+    bringup.add_argument(
+        "--localhost-only",
+        action="store_true",
+        help="keep DDS traffic on this machine (loopback discovery, loopback Fast DDS profile); "
+        "without it ROS's discovery settings hold and nodes on other machines are seen",
+    )
     bringup.set_defaults(handler=run_bringup)
 
     demo = subparsers.add_parser(
@@ -48,7 +67,9 @@ def register(subparsers) -> None:
     demo.add_argument("--encoder", default=None, help="override the demo's colour-minilm")
     demo.add_argument("--dino", default=None, help="override the demo's colour-patches")
     demo.add_argument("--device", default=None, help="override cpu")
-    demo.add_argument("--params", default=str(CONFIG_DIR / "demo.yaml"))
+    demo.add_argument(
+        "--params", default=_shipped_config("demo.yaml", required=False), help="parameter file"
+    )
     demo.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for ready")
     demo.add_argument(
         "--no-pictures",
@@ -61,10 +82,16 @@ def register(subparsers) -> None:
 
 def run_bringup(args) -> int:
     from lerf_ros.ros.bringup import trainer_command
-    from lerf_ros.ros.dds import apply_dds_environment
+    from lerf_ros.ros.dds import apply_dds_environment, describe_dds
 
-    apply_dds_environment()
-    command = trainer_command(Path(args.params), None, args.name)
+    # On a robot the user's (or ROS's default) discovery holds; the profile only enlarges
+    # the shared-memory segment unless --localhost-only asks for loopback.
+    apply_dds_environment(localhost_only=args.localhost_only)
+    params = Path(args.params or _shipped_config("lerf.yaml"))
+    print(f"lerf-ros bringup: {args.name} with {params}; {describe_dds()}", flush=True)
+    if not params.is_file():
+        raise CliError(f"parameter file {params} not found")
+    command = trainer_command(params, None, args.name)
     for item in args.param:
         command += ["-p", item]
     os.execv(command[0], command)  # replace this process: signals go straight to the node
@@ -75,6 +102,7 @@ def run_demo(args) -> int:
     from lerf_ros.ros.bringup import start_cli, start_trainer
     from lerf_ros.ros.client import TrainerClient
 
+    args.params = args.params or _shipped_config("demo.yaml")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     # A domain of its own keeps the demo away from other ROS traffic on this machine.
@@ -154,12 +182,10 @@ def run_demo(args) -> int:
 
 
 def _save_checkpoint(client, timeout: float = 120.0):
-    """Call the node's ``~/save`` (std_srvs/Trigger); None when it does not answer."""
-    from std_srvs.srv import Trigger
-
-    save = client.node.create_client(Trigger, "/lerf_trainer/save")
+    """Call the node's ``~/save`` (lerf_ros/srv/Checkpoint, its checkpoint_path); None when it
+    does not answer."""
     try:
-        return client._call(save, Trigger.Request(), timeout)
+        return client.save("", timeout=timeout)
     except TimeoutError as error:
         print(f"~/save: {error}", flush=True)
         return None

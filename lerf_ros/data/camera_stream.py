@@ -96,16 +96,16 @@ def to_uint8(rgb: np.ndarray) -> np.ndarray:
 def camera_info_fields(intrinsics: Intrinsics) -> dict:
     """Field values of a ``sensor_msgs/CameraInfo`` for ``intrinsics`` (no header).
 
-    plumb_bob always carries five coefficients (k1, k2, p1, p2, k3), zero-padded. R is the
-    identity (a monocular camera has no rectification) and P repeats K with a zero column.
+    D holds the coefficients as OpenCV takes them (plumb_bob five, rational_polynomial eight,
+    equidistant four). R is the identity (a monocular camera has no rectification) and P
+    repeats K with a zero column.
     """
     i = intrinsics
-    distortion = list(i.distortion) + [0.0] * (5 - len(i.distortion))
     return {
         "width": i.width,
         "height": i.height,
-        "distortion_model": "plumb_bob",
-        "d": np.asarray(distortion, dtype=np.float64),
+        "distortion_model": i.distortion_model,
+        "d": i.opencv_distortion,
         "k": np.array([i.fx, 0.0, i.cx, 0.0, i.fy, i.cy, 0.0, 0.0, 1.0]),
         "r": np.eye(3).reshape(-1),
         "p": np.array([i.fx, 0.0, i.cx, 0.0, 0.0, i.fy, i.cy, 0.0, 0.0, 0.0, 1.0, 0.0]),

@@ -171,6 +171,15 @@ class FrameSync:
         self.on_warning = on_warning
         self._lock = threading.Lock()
 
+    def set_timing(self, slop: float, pose_wait: float) -> None:
+        """Match with ``slop`` and wait ``pose_wait`` from the next image on (a run-time
+        parameter change; images already waiting are judged by the new values)."""
+        with self._lock:
+            self.pose_wait = pose_wait
+            for state in self.cameras.values():
+                state.slop = slop
+                state.poses.slop = slop
+
     # ------------------------------------------------------------- inputs
     def camera_info(self, camera: str, intrinsics: Intrinsics) -> None:
         with self._lock:

@@ -78,6 +78,15 @@ class FieldAnswers:
         """The field was reset and no keyframe has arrived since."""
         self._copy: ModelCopy | None = None
 
+    def set_config(self, config: QueryConfig) -> None:
+        """Use ``config`` from the next request on; candidates filtered with another
+        ``min_views`` are recomputed."""
+        with self._cache_lock:
+            if config.min_views != self.config.min_views:
+                self.cache = None
+            self.config = config
+            self.surfaces.config = config
+
     def clear(self) -> None:
         """Forget the cached candidates and the model copy (a reset or a load)."""
         with self._cache_lock:

@@ -132,7 +132,16 @@ def keyframe_to_dict(frame: Keyframe) -> dict:
     return {
         "id": frame.id,
         "image": frame.image.cpu(),
-        "intrinsics": [i.width, i.height, i.fx, i.fy, i.cx, i.cy, list(i.distortion)],
+        "intrinsics": [
+            i.width,
+            i.height,
+            i.fx,
+            i.fy,
+            i.cx,
+            i.cy,
+            list(i.distortion),
+            i.distortion_model,
+        ],
         "c2w": torch.as_tensor(frame.c2w),
         "stamp": float(frame.stamp),
         "camera": frame.camera,
@@ -143,10 +152,12 @@ def keyframe_to_dict(frame: Keyframe) -> dict:
 
 
 def keyframe_from_dict(data: dict, device: torch.device) -> Keyframe:
-    width, height, fx, fy, cx, cy, distortion = data["intrinsics"]
+    width, height, fx, fy, cx, cy, distortion, *model = data["intrinsics"]
     pyramid = PyramidFeatures.from_tensors(data["pyramid"]) if data["pyramid"] else None
     dense = DenseFeatures.from_tensors(data["dense"]) if data["dense"] else None
-    intrinsics = Intrinsics(int(width), int(height), fx, fy, cx, cy, tuple(distortion))
+    # Checkpoints written before the lens model was kept hold plumb_bob cameras only.
+    model = str(model[0]) if model else "plumb_bob"
+    intrinsics = Intrinsics(int(width), int(height), fx, fy, cx, cy, tuple(distortion), model)
     # The same checks as a live frame: a damaged checkpoint must not poison training.
     image = data["image"].cpu().numpy()
     c2w = validate_frame(image, intrinsics, data["c2w"].double().numpy())

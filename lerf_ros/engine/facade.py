@@ -25,7 +25,7 @@ from lerf_ros.cameras.intrinsics import Intrinsics
 from lerf_ros.data.depth import DepthError, check_registered, depth_drop_reason
 from lerf_ros.data.drops import DropLedger
 from lerf_ros.data.frame_sync import MAX_STAMP_AHEAD
-from lerf_ros.data.keyframes import Decision
+from lerf_ros.data.keyframes import Decision, KeyframeConfig
 from lerf_ros.engine.answers import FieldAnswers
 from lerf_ros.engine.checkpoint_state import (
     EncoderIdentity,
@@ -35,7 +35,7 @@ from lerf_ros.engine.checkpoint_state import (
 )
 from lerf_ros.engine.fair_lock import FairLock
 from lerf_ros.engine.frames import validate_frame
-from lerf_ros.engine.status import EngineStatus, not_ready_reason
+from lerf_ros.engine.status import EngineStatus, build_status, not_ready_reason
 from lerf_ros.engine.workers import FeatureWorker, TrainingLoop, run_guarded
 from lerf_ros.errors import NotReadyError
 from lerf_ros.features.cache import FeatureCache
@@ -215,6 +215,16 @@ class LerfEngine:
     def pause(self, paused: bool) -> None:
         (self._paused.set if paused else self._paused.clear)()
 
+    def set_query_config(self, query: QueryConfig) -> None:
+        """Answer with ``query`` (swapped whole: a request reads one object) from now on."""
+        self.config.query = query
+        self.answers.set_config(query)
+
+    def set_keyframe_config(self, keyframes: KeyframeConfig) -> None:
+        """Select keyframes with ``keyframes``' thresholds (not its capacity) from now on."""
+        self.config.keyframes = keyframes
+        self.keyframes.set_config(keyframes)
+
     def reset(self) -> None:
         """Forget every keyframe and the model (frames keep coming in)."""
         with self.model_lock:
@@ -254,48 +264,15 @@ class LerfEngine:
             self.training.trainer.readiness.waived = True
 
     def status(self) -> EngineStatus:
-        frames = self.keyframes.snapshot()
-        reason = self.not_ready_reason()
-        if self._paused.is_set():
-            state = "paused"
-        elif self.error and not self._threads:
-            state = "error"
-        elif not frames:
-            state = "waiting"
-        else:
-            state = "training"
-        stats = self.training.last_stats
-        trainer = self.training.trainer
-        if reason and self.error:
-            message = f"{reason} (last error: {self.error})"
-        else:
-            message = reason or self.error
-        probe = None
-        if trainer is not None:
-            message = message or trainer.readiness.summary(self.step)
-            probe = trainer.readiness.last
-        return EngineStatus(
-            state=state,
-            ready=reason is None,
-            step=self.step,
-            keyframes=len(frames),
-            keyframes_with_features=sum(f.has_features for f in frames),
-            frames_received=self.drops.frames_received,
-            frames_dropped=self.drops.frames_dropped,
-            rays_per_second=self.training.rays_per_second,
-            rgb_loss=stats.rgb_loss if stats else 0.0,
-            clip_loss=stats.clip_loss if stats else 0.0,
-            dino_loss=stats.dino_loss if stats else 0.0,
-            message=message,
-            drop_reasons=self.drops.reasons(),
+        return build_status(
+            frames=self.keyframes.snapshot(),
+            reason=self.not_ready_reason(),
+            paused=self._paused.is_set(),
+            failed=bool(self.error and not self._threads),
             error=self.error,
-            losses=dict(stats.losses) if stats else {},
-            skipped_steps=trainer.skipped_steps if trainer is not None else 0,
-            rollbacks=trainer.good_state.rollbacks if trainer is not None else 0,
-            frames_without_depth=self.drops.frames_without_depth,
-            depth_drop_reasons=self.drops.depth_reasons(),
-            keyframes_with_depth=sum(f.depth is not None for f in frames),
-            held_out=probe.values() if probe is not None else {},
+            step=self.step,
+            training=self.training,
+            drops=self.drops,
         )
 
     # ------------------------------------------------- reading (FieldReader)

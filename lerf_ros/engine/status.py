@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lerf_ros.data.drops import DropLedger
 from lerf_ros.training.config import TrainerConfig
 from lerf_ros.training.keyframe_store import Keyframe
 from lerf_ros.training.readiness import Readiness
@@ -48,6 +49,63 @@ class EngineStatus:
     """The last readiness probe on held-out rays: ``rgb_error``, ``clip_cosine``,
     ``depth_error`` (those measured); empty before the first probe. Probing stops once the
     field is ready: then these are the values it became ready with."""
+    latest_keyframe: tuple[int, str, float] | None = None
+    """(id, camera, stamp in seconds) of the newest keyframe: the view a relevancy image
+    renders by default; None without keyframes."""
+
+
+def build_status(
+    *,
+    frames: list[Keyframe],
+    reason: str | None,
+    paused: bool,
+    failed: bool,
+    error: str,
+    step: int,
+    training,
+    drops: DropLedger,
+) -> EngineStatus:
+    """The engine's status from its keyframes, readiness, training loop and drop ledger."""
+    if paused:
+        state = "paused"
+    elif failed:
+        state = "error"
+    elif not frames:
+        state = "waiting"
+    else:
+        state = "training"
+    stats = training.last_stats
+    trainer = training.trainer
+    message = f"{reason} (last error: {error})" if reason and error else reason or error
+    probe = None
+    if trainer is not None:
+        message = message or trainer.readiness.summary(step)
+        probe = trainer.readiness.last
+    latest = frames[-1] if frames else None
+    return EngineStatus(
+        state=state,
+        ready=reason is None,
+        step=step,
+        keyframes=len(frames),
+        keyframes_with_features=sum(f.has_features for f in frames),
+        frames_received=drops.frames_received,
+        frames_dropped=drops.frames_dropped,
+        rays_per_second=training.rays_per_second,
+        rgb_loss=stats.rgb_loss if stats else 0.0,
+        clip_loss=stats.clip_loss if stats else 0.0,
+        dino_loss=stats.dino_loss if stats else 0.0,
+        message=message,
+        drop_reasons=drops.reasons(),
+        error=error,
+        losses=dict(stats.losses) if stats else {},
+        skipped_steps=trainer.skipped_steps if trainer is not None else 0,
+        rollbacks=trainer.good_state.rollbacks if trainer is not None else 0,
+        frames_without_depth=drops.frames_without_depth,
+        depth_drop_reasons=drops.depth_reasons(),
+        keyframes_with_depth=sum(f.depth is not None for f in frames),
+        held_out=probe.values() if probe is not None else {},
+        latest_keyframe=(latest.id, latest.camera, float(latest.stamp)) if latest else None,
+    )
 
 
 def not_ready_reason(

@@ -14,7 +14,16 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "lerf.yaml"
+
+def __getattr__(name: str):
+    # REPO_CONFIG, resolved when used: the source tree's or the install's config/lerf.yaml
+    # (a missing share directory is an error for whoever needs the file, not at import).
+    if name == "REPO_CONFIG":
+        from lerf_ros.package_share import share_file
+
+        return share_file("config", "lerf.yaml")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 ABORT_MARKERS = (
     "terminate called",
@@ -113,14 +122,22 @@ def trainer_command(
     return cmd
 
 
+SHIPPED = "shipped"
+"""``start_trainer``'s default parameter file: the package's ``config/lerf.yaml``."""
+
+
 def start_trainer(
-    params_file: Path | None = REPO_CONFIG,
+    params_file: Path | str | None = SHIPPED,
     overrides: dict | None = None,
     node_name: str = "lerf_trainer",
     log_path: Path | None = None,
     env: dict | None = None,
 ) -> NodeProcess:
-    """Start ``lerf_trainer`` in a child process; its output goes to ``log_path``."""
+    """Start ``lerf_trainer`` in a child process; its output goes to ``log_path``. The DDS
+    environment is loopback-only (:func:`lerf_ros.ros.dds.dds_environment`): the demo's and the
+    tests' nodes stay on this machine."""
+    if params_file == SHIPPED:
+        params_file = __getattr__("REPO_CONFIG")
     return _spawn(trainer_command(params_file, overrides, node_name), log_path, node_name, env)
 
 

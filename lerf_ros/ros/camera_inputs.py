@@ -16,6 +16,7 @@ from lerf_ros.cameras.conventions import pose_from_translation_quaternion
 from lerf_ros.data.depth import DepthError
 from lerf_ros.data.drops import DropLedger
 from lerf_ros.data.frame_sync import DropReport, FrameSync, MatchedFrame
+from lerf_ros.extrinsics import camera_extrinsics
 from lerf_ros.ros import conversions as conv
 
 # Camera streams: best effort accepts both reliable and best-effort publishers.
@@ -45,7 +46,17 @@ class CameraInputs:
         self.node = node
         self.fixed_frame = p.fixed_frame
         self.deliver = deliver
-        self.extrinsic = pose_from_translation_quaternion(p.extrinsic[:3], p.extrinsic[3:])
+        self.extrinsics = {
+            f"camera{index}": pose_from_translation_quaternion(translation, quaternion)
+            for index, (translation, quaternion) in enumerate(
+                camera_extrinsics(p.extrinsic, len(images))
+            )
+        }
+        """Pose of each camera's optical frame in its posed frame (the ``extrinsic`` parameter)."""
+        self.rectified = {
+            f"camera{index}": conv.is_rectified_topic(topic) for index, topic in enumerate(images)
+        }
+        """Cameras whose image topic is image_rect*: their CameraInfo's P, not K and D, applies."""
         self.tf_buffer = None
         if p.pose_source == "tf":
             self.tf_buffer = self._listen_to_tf()
@@ -66,8 +77,9 @@ class CameraInputs:
         self.tf_frames = {
             name: frames[index] if index < len(frames) else "" for index, name in enumerate(names)
         }
-        """Optical frame looked up in TF per camera (pose_source=tf); '' takes the image
-        header's on the first image."""
+        """Optical frame per camera: looked up in TF (pose_source=tf) and the frame of the
+        ~/relevancy_image rendered from its view; '' takes the image header's on the first
+        image (whatever the pose source)."""
         self.sync = FrameSync(
             names,
             ledger,
@@ -135,7 +147,7 @@ class CameraInputs:
     # would stop the executor.
     def _on_info(self, camera: str, msg: CameraInfo) -> None:
         try:
-            intrinsics = conv.camera_info_to_intrinsics(msg)
+            intrinsics = conv.camera_info_to_intrinsics(msg, rectified=self.rectified[camera])
         except Exception as error:
             self.sync.bad_camera_info(camera, str(error))
             return
@@ -148,7 +160,7 @@ class CameraInputs:
             if frame and frame != self.fixed_frame:
                 raise conv.InputError(f"pose is in {frame!r}, expected {self.fixed_frame!r}")
             stamp = conv.stamp_to_seconds(msg.header.stamp)
-            c2w = conv.pose_to_matrix(pose_msg) @ self.extrinsic
+            c2w = conv.pose_to_matrix(pose_msg) @ self.extrinsics[camera]
         except Exception as error:
             self.sync.bad_pose(camera, str(error))
             return
@@ -160,7 +172,7 @@ class CameraInputs:
         except Exception as error:
             self.sync.bad_image(camera, str(error))
             return
-        if self.tf_buffer is not None and not self.tf_frames[camera]:
+        if not self.tf_frames[camera]:
             self.tf_frames[camera] = msg.header.frame_id
         self.deliver(self.sync.image(camera, conv.stamp_to_seconds(msg.header.stamp), rgb))
 

@@ -19,15 +19,18 @@ from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
 from std_srvs.srv import Trigger
 
 from lerf_ros.msg import TrainingStatus
-from lerf_ros.srv import GetTargets, Query
+from lerf_ros.srv import Checkpoint, GetTargets, Query
 
 BUSY_BACKOFF = 0.5
 """Seconds before a call answered ``busy:`` is sent again (see ``retry_busy``)."""
+CHECKPOINT_SERVICES = ("save", "load")
+"""Services of type ``lerf_ros/srv/Checkpoint``; the node's other triggers are
+``std_srvs/Trigger``."""
 
 
 class TrainerClient:
-    """Calls ``~/query`` and ``~/get_targets`` of the node named ``node_name`` and follows its
-    ``~/status``."""
+    """Calls ``~/query``, ``~/get_targets``, ``~/save``/``~/load`` (with a checkpoint name)
+    and ``~/reset`` of the node named ``node_name`` and follows its ``~/status``."""
 
     def __init__(
         self,
@@ -115,13 +118,36 @@ class TrainerClient:
         """Call ``~/get_targets``."""
         return self._call(self.targets_client, GetTargets.Request(text=text, **fields), timeout)
 
-    def trigger(self, service: str, timeout: float = 60.0) -> Trigger.Response:
-        """Call the node's ``~/<service>`` ``std_srvs/Trigger`` (``save``, ``load``, ``reset``)."""
+    def trigger(self, service: str, timeout: float = 60.0) -> Any:
+        """Call the node's ``~/<service>`` without arguments: ``reset`` (``std_srvs/Trigger``),
+        or ``save``/``load`` of ``checkpoint_path`` itself (``lerf_ros/srv/Checkpoint``)."""
+        if service in CHECKPOINT_SERVICES:
+            return self.checkpoint(service, "", timeout)
+        return self._call(self.service_client(Trigger, service), Trigger.Request(), timeout)
+
+    def checkpoint(self, service: str, name: str = "", timeout: float = 120.0) -> Any:
+        """Call ``~/save`` or ``~/load`` (``service``) with a file ``name`` in the directory of
+        the node's ``checkpoint_path`` (``''``: that file itself)."""
+        if service not in CHECKPOINT_SERVICES:
+            raise ValueError(f"checkpoint service must be save or load, not {service!r}")
+        request = Checkpoint.Request(name=name)
+        return self._call(self.service_client(Checkpoint, service), request, timeout)
+
+    def save(self, name: str = "", timeout: float = 120.0) -> Checkpoint.Response:
+        """Call ``~/save`` (see :meth:`checkpoint`)."""
+        return self.checkpoint("save", name, timeout)
+
+    def load(self, name: str = "", timeout: float = 120.0) -> Checkpoint.Response:
+        """Call ``~/load`` (see :meth:`checkpoint`)."""
+        return self.checkpoint("load", name, timeout)
+
+    def service_client(self, srv_type: Any, service: str) -> Any:
+        """The (cached) client of the node's ``~/<service>`` of type ``srv_type``."""
         client = self._triggers.get(service)
         if client is None:
-            client = self.node.create_client(Trigger, f"{self._base}/{service}")
+            client = self.node.create_client(srv_type, f"{self._base}/{service}")
             self._triggers[service] = client
-        return self._call(client, Trigger.Request(), timeout)
+        return client
 
     def close(self) -> None:
         self.executor.shutdown()

@@ -15,7 +15,7 @@ from geometry_msgs.msg import Point, Pose, Quaternion, Vector3
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, PointField
 
 from lerf_ros.cameras.conventions import matrix_to_quaternion, pose_from_translation_quaternion
-from lerf_ros.cameras.intrinsics import Intrinsics
+from lerf_ros.cameras.intrinsics import DISTORTION_MODELS, Intrinsics
 from lerf_ros.data import camera_stream
 from lerf_ros.msg import RelevancyPeak
 from lerf_ros.ros.depth_conversions import (  # noqa: F401 - conversions of every message here
@@ -129,7 +129,7 @@ def rgb_to_compressed(rgb: np.ndarray, frame_id: str, stamp, fmt: str = "jpeg") 
 
 
 def intrinsics_to_camera_info(intrinsics: Intrinsics, frame_id: str, stamp) -> CameraInfo:
-    """:class:`Intrinsics` -> ``sensor_msgs/CameraInfo`` (plumb_bob; inverse of
+    """:class:`Intrinsics` -> ``sensor_msgs/CameraInfo`` of a raw image (inverse of
     :func:`camera_info_to_intrinsics`)."""
     fields = camera_stream.camera_info_fields(intrinsics)
     msg = CameraInfo()
@@ -138,31 +138,86 @@ def intrinsics_to_camera_info(intrinsics: Intrinsics, frame_id: str, stamp) -> C
     msg.width, msg.height = fields["width"], fields["height"]
     msg.distortion_model = fields["distortion_model"]
     msg.d = [float(v) for v in fields["d"]]
+    if intrinsics.distortion_model != "plumb_bob":  # camera_stream writes plumb_bob only
+        msg.distortion_model = intrinsics.distortion_model
+        msg.d = [float(v) for v in intrinsics.opencv_distortion]
     msg.k = fields["k"]
     msg.r = fields["r"]
     msg.p = fields["p"]
     return msg
 
 
-def camera_info_to_intrinsics(msg: CameraInfo) -> Intrinsics:
-    """``sensor_msgs/CameraInfo`` -> validated :class:`Intrinsics` (raises InputError)."""
+RECTIFIED_IMAGE_NAMES = ("image_rect", "image_rect_color")
+"""Image topic names image_pipeline (image_proc) publishes rectified images under."""
+DISTORTION_MODEL_ALIASES = {"": "plumb_bob", "fisheye": "equidistant"}
+"""CameraInfo model names read as another's (an empty name is plumb_bob, as in image_geometry)."""
+
+
+def is_rectified_topic(topic: str) -> bool:
+    """True for an image_pipeline rectified image topic: .../image_rect or .../image_rect_color,
+    also with a transport suffix (/compressed)."""
+    parts = [p for p in topic.split("/") if p]
+    if parts and parts[-1] in ("compressed", "compressedDepth", "theora", "zstd"):
+        parts = parts[:-1]
+    return bool(parts) and parts[-1] in RECTIFIED_IMAGE_NAMES
+
+
+def camera_info_to_intrinsics(msg: CameraInfo, rectified: bool = False) -> Intrinsics:
+    """``sensor_msgs/CameraInfo`` -> validated :class:`Intrinsics` (raises InputError).
+
+    The image_pipeline convention: a raw image has K and D (undone with OpenCV: plumb_bob,
+    rational_polynomial, equidistant); a rectified one (``rectified``: the stream is an
+    image_rect topic, or D is empty or all zero) is a pinhole camera with P's intrinsics
+    (fx' = P[0,0], fy' = P[1,1], cx' = P[0,2], cy' = P[1,2]; K when P is unset). P's fourth
+    column (a stereo baseline) and R are not used: each camera's pose places its own frame.
+    """
     k = [float(v) for v in msg.k]
-    distortion: tuple[float, ...] = ()
-    model = (msg.distortion_model or "").lower()
+    p = [float(v) for v in msg.p]
+    raw_model = msg.distortion_model or ""
+    model = DISTORTION_MODEL_ALIASES.get(raw_model.lower(), raw_model.lower())
     coefficients = [float(v) for v in msg.d]
-    if coefficients and any(c != 0.0 for c in coefficients):
-        if model not in ("plumb_bob", "rational_polynomial", ""):
-            raise InputError(f"unsupported distortion model {msg.distortion_model!r}")
-        distortion = tuple(coefficients[:5]) if len(coefficients) >= 5 else tuple(coefficients[:4])
+    if len(k) != 9:
+        raise InputError(f"camera info: K has {len(k)} values, expected 9")
+    if k[0] == 0.0:  # CameraInfo's own rule, whatever P says
+        raise InputError("camera info: the camera is uncalibrated (K[0] is 0)")
+    if not all(math.isfinite(c) for c in coefficients):
+        raise InputError(f"camera info: distortion coefficients must be finite, got {coefficients}")
+    distorted = not rectified and any(c != 0.0 for c in coefficients)
+    if distorted:
+        counts = DISTORTION_MODELS.get(model)
+        if counts is None:
+            raise InputError(
+                f"unsupported distortion model {raw_model!r} "
+                f"(supported: {', '.join(DISTORTION_MODELS)})"
+            )
+        # Drivers pad D with zeros (plumb_bob with 8 values): keep what the model uses.
+        used = max(counts)
+        if any(c != 0.0 for c in coefficients[used:]):
+            raise InputError(
+                f"{model} distortion takes at most {used} coefficients, got {len(coefficients)} "
+                "with non-zero ones beyond"
+            )
+        coefficients = coefficients[:used]
+        if len(coefficients) not in counts:
+            raise InputError(
+                f"{model} distortion takes {' or '.join(map(str, counts))} coefficients, "
+                f"got {len(coefficients)}"
+            )
+        fx, fy, cx, cy = k[0], k[4], k[2], k[5]
+    elif len(p) == 12 and p[0] > 0 and p[5] > 0:  # math.isfinite is checked by validate()
+        fx, fy, cx, cy = p[0], p[5], p[2], p[6]
+    else:
+        fx, fy, cx, cy = k[0], k[4], k[2], k[5]
     try:
         return Intrinsics(
             width=int(msg.width),
             height=int(msg.height),
-            fx=k[0],
-            fy=k[4],
-            cx=k[2],
-            cy=k[5],
-            distortion=distortion,
+            fx=fx,
+            fy=fy,
+            cx=cx,
+            cy=cy,
+            distortion=tuple(coefficients) if distorted else (),
+            distortion_model=model if distorted else "plumb_bob",
         ).validate()
     except ValueError as error:
         raise InputError(f"camera info: {error}") from error

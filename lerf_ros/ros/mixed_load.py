@@ -95,7 +95,7 @@ def _call(client: TrainerClient, kind: str, text: str, timeout: float):
         return client.query(text, timeout=timeout)
     if kind == "get_targets":
         return client.get_targets(text, timeout=timeout)
-    return client.trigger(kind, timeout=timeout)
+    return client.save(timeout=timeout)  # ~/save of checkpoint_path itself
 
 
 def run_mixed_load(

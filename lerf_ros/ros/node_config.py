@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from lerf_ros.configuration import ConfigError, check_literals
+from lerf_ros.extrinsics import check_extrinsics
 
 
 @dataclass
@@ -42,7 +43,8 @@ class NodeConfig:
     optical_frames: list[str] = field(default_factory=lambda: [""])
     """Optical frame per camera for pose_source=tf ('' = the image header's)."""
     extrinsic: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
-    """Static pose x y z qx qy qz qw of the optical frame in the posed frame."""
+    """Static pose x y z qx qy qz qw of each camera's optical frame in its posed frame: 7
+    numbers for all cameras, or 7 per camera in image_topics order (a flat list of 7 x N)."""
     pose_slop: float = 0.05
     """Largest image/pose stamp difference (s) used for matching."""
     pose_wait: float = 0.5
@@ -57,14 +59,20 @@ class NodeConfig:
     """DINO encoder: ``dino`` | ``colour-patches`` | ``none`` | ``package.module:Class``."""
     torch_threads: int = 0
     """CPU threads for torch (0: torch's default)."""
+    pause: bool = False
+    """Training paused (fields still answer); the same switch as the ~/pause service."""
     publish_nav2_goal: bool = False
-    """Also publish the best navigation goal on /goal_pose (Nav2)."""
+    """Also publish the best navigation goal on goal_pose (Nav2), relative to the node's
+    namespace, where a namespaced Nav2 listens; remap it for another topic."""
     checkpoint_path: str = ""
     """Checkpoint file for ~/save, ~/load, autosave and resume ('' for none)."""
     autosave_interval: float = 0.0
     """Seconds between autosaves (0: off); also saved on shutdown."""
     resume: bool = False
     """Load checkpoint_path at start-up when it exists."""
+    managed: bool = False
+    """Wait in 'unconfigured' for a lifecycle manager (Nav2's) to configure and activate the
+    node through ~/change_state; false: configure and activate by itself at start-up."""
     relevancy_image_width: int = 160
     """Width of ~/relevancy_image (pixels)."""
 
@@ -78,4 +86,8 @@ class NodeConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ConfigError(f"{name} must be a positive number of metres, got {value}")
+        try:
+            check_extrinsics(self.extrinsic, len(self.image_topics))
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
         return self

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from lerf_ros.configuration import field_doc, field_type, get_path, owner_and_field, set_path
 from lerf_ros.ros.node_config import NodeConfig
+from lerf_ros.ros.parameter_rules import LIVE, RANGES, check_value
 from lerf_ros.targets.config import TargetConfig
 from lerf_ros.training.config import PRESETS, LerfConfig
 
@@ -64,6 +65,7 @@ FIELDS: dict[str, str | tuple[str, Conversion]] = {
     "keyframe_max_interval": "engine.keyframes.max_interval",
     "rays_per_batch": "engine.trainer.rays_per_batch",
     "max_steps": "engine.trainer.max_steps",
+    "pause": "node.pause",
     "ready_steps": "engine.trainer.ready_steps",
     "ready_check": "engine.readiness.enabled",
     "ready_max_rgb_error": "engine.readiness.max_rgb_error",
@@ -78,6 +80,7 @@ FIELDS: dict[str, str | tuple[str, Conversion]] = {
     "query_min_relevancy": "engine.query.min_relevancy",
     "query_max_results": "engine.query.max_results",
     "ground_height": "targets.navigation.ground_height",
+    "base_frame": "targets.navigation.base_frame",
     "standoff_distance": "targets.navigation.standoff_distance",
     "max_gripper_width": "targets.grasp.max_gripper_width",
     "pre_grasp_distance": "targets.grasp.pre_grasp_distance",
@@ -88,6 +91,7 @@ FIELDS: dict[str, str | tuple[str, Conversion]] = {
     "checkpoint_path": "node.checkpoint_path",
     "autosave_interval": "node.autosave_interval",
     "resume": "node.resume",
+    "managed": "node.managed",
     "feature_cache_dir": ("engine.feature_cache_dir", NONE_AS_EMPTY),
     "feature_cache_mb": ("engine.feature_cache_bytes", MEGABYTES),
     "relevancy_image_width": "node.relevancy_image_width",
@@ -178,18 +182,52 @@ class NodeParameters:
             raise AttributeError(name) from error
 
 
-def declare(node) -> NodeParameters:
-    """Declare every parameter with its default and description; check the node's own."""
-    from rcl_interfaces.msg import ParameterDescriptor
+def descriptor(name: str):
+    """The ``ParameterDescriptor`` of parameter ``name``: its description, ``read_only``
+    unless it is :data:`LIVE`, and its :data:`RANGES` entry as a floating-point or integer
+    range."""
+    from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
+    parameter = PARAMETERS[name]
+    result = ParameterDescriptor(description=parameter.description, read_only=name not in LIVE)
+    if name in RANGES:
+        low, high, step = RANGES[name]
+        if isinstance(parameter.default, float):
+            result.floating_point_range = [
+                FloatingPointRange(from_value=float(low), to_value=float(high), step=float(step))
+            ]
+        else:
+            result.integer_range = [
+                IntegerRange(from_value=int(low), to_value=int(high), step=int(step))
+            ]
+    return result
+
+
+def declare(node) -> NodeParameters:
+    """Declare every parameter with its default and descriptor (:func:`descriptor`); check
+    the values (rclpy refuses one outside its range; NaN and infinity are refused here) and
+    the node's own settings."""
     values = {}
     for name, parameter in PARAMETERS.items():
-        values[name] = node.declare_parameter(
-            name, parameter.default, ParameterDescriptor(description=parameter.description)
-        ).value
+        values[name] = node.declare_parameter(name, parameter.default, descriptor(name)).value
+        check_value(name, values[name])
     p = NodeParameters(values)
     node_config(p)  # pose_source, preset: the dataclass's error text, before anything starts
     return p
+
+
+def changed(p: NodeParameters, changes: dict[str, object]) -> NodeParameters:
+    """``p`` with ``changes`` (parameter name -> value) applied, checked as the node checks
+    its start-up values: ranges, then the validation of every settings dataclass a change
+    touches (``grasp.approach must be auto, top or side, not 'x'``). Raises
+    :class:`ConfigError` naming the field; ``p`` itself is never modified."""
+    for name, value in changes.items():
+        check_value(name, value)
+    candidate = NodeParameters({**p.values, **changes})
+    builders = {"node": node_config, "engine": engine_config, "targets": target_config}
+    for part in {PARAMETERS[name].part for name in changes}:
+        builders[part](candidate)
+    return candidate
 
 
 def _fields(p: NodeParameters, part: str):
@@ -247,12 +285,14 @@ def render_yaml() -> str:
 
 
 def render_markdown_table() -> str:
-    """The README's parameter table."""
-    rows = ["| parameter | default | description |", "|---|---|---|"]
+    """The README's parameter table (``live``: ``ros2 param set`` applies it at once; the
+    others are read at start-up and refuse run-time changes)."""
+    rows = ["| parameter | default | live | description |", "|---|---|---|---|"]
     for name, parameter in PARAMETERS.items():
         shown = _yaml_value(parameter.default).strip('"')
         escaped = parameter.description.replace("|", "\\|")  # a bare | would split the cell
-        rows.append(f"| `{name}` | `{shown}` | {escaped} |")
+        live = "live" if name in LIVE else ""
+        rows.append(f"| `{name}` | `{shown}` | {live} | {escaped} |")
     return "\n".join(rows) + "\n"
 
 

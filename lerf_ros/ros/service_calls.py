@@ -1,5 +1,6 @@
 """The service plumbing of ``lerf_trainer``: answering a call (not ready, refused, busy,
-internal error), keeping reads and resets apart, and ~/save, ~/load, ~/reset, ~/pause.
+internal error; with GetTargets' ``error_code`` on every path), keeping reads and resets apart,
+and ~/save, ~/load (names confined to checkpoint_path's directory), ~/reset, ~/pause.
 
 A mixin of :class:`~lerf_ros.ros.trainer_node.LerfTrainerNode`, kept apart so that the node
 module stays a readable list of what is wired to what.
@@ -12,6 +13,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from lerf_ros.engine.checkpoint_names import resolve_checkpoint
 from lerf_ros.errors import CheckpointError, NotReadyError, QueryError
 from lerf_ros.ros.request_slots import RequestSlots
 
@@ -19,7 +21,26 @@ QUERY_REFUSALS = (NotReadyError, QueryError)
 """What a query refuses with: the caller's message, not an internal error."""
 
 CHECKPOINT_PROBLEMS = (NotReadyError, CheckpointError, OSError)
-"""What ~/save and ~/load refuse with (nothing to save, a bad file, a disk problem)."""
+"""What ~/save and ~/load refuse with (nothing to save, a bad file or name, a disk problem)."""
+
+
+def refuse(response, message: str, code: str = "FAILED"):
+    """``success=false`` with ``message``; responses with an ``error_code`` (GetTargets) get
+    the named code (``NOT_READY``, ``BUSY``, ``INVALID_REQUEST``, ``FAILED``), so that a client
+    can branch without parsing the message."""
+    response.success, response.message = False, message
+    if hasattr(response, "error_code"):
+        response.error_code = getattr(response, code)
+    return response
+
+
+def refusal_code(error: Exception) -> str:
+    """The error code of an exception a service refuses with."""
+    if isinstance(error, NotReadyError):
+        return "NOT_READY"
+    if isinstance(error, QueryError):
+        return "INVALID_REQUEST"
+    return "FAILED"
 
 
 class ServiceCalls:
@@ -50,8 +71,7 @@ class ServiceCalls:
         if slots is not None:
 
             def busy(message: str):
-                response.success, response.message = False, message
-                return response
+                return refuse(response, message, "BUSY")
 
             def admitted():
                 return self._serve(
@@ -61,21 +81,19 @@ class ServiceCalls:
             return slots.call(admitted, busy)
         try:
             if self._stopping():  # queued behind others when SIGINT came: do not start now
-                response.success, response.message = False, "shutting down"
-                return response
+                return refuse(response, "shutting down")
             reason = self._not_ready() if needs_ready or self.engine is None else None
             if reason is not None:
-                response.success, response.message = False, reason
+                refuse(response, reason, "NOT_READY")
             else:
                 answer()
         except refusals as error:
-            response.success, response.message = False, str(error)
+            refuse(response, str(error), refusal_code(error))
         except Exception as error:
             if self._stopping():  # the context went away under a queued call: no traceback
-                response.success, response.message = False, "shutting down"
-                return response
+                return refuse(response, "shutting down")
             self.get_logger().error(f"{service} failed: {error}\n{traceback.format_exc()}")
-            response.success, response.message = False, f"internal error: {error}"
+            refuse(response, f"internal error: {error}")
         return response
 
     def _read(self, read: Callable[[], None]) -> Callable[[], None]:
@@ -94,16 +112,26 @@ class ServiceCalls:
     def _checkpoint(self) -> Path | None:
         return Path(self.p.checkpoint_path) if self.p.checkpoint_path else None
 
+    def _on_save(self, request, response):
+        """``~/save`` (lerf_ros/srv/Checkpoint): ``request.name`` in checkpoint_path's folder."""
+        return self._serve_checkpoint("save", request.name, response, self._save, "saved")
+
+    def _on_load(self, request, response):
+        """``~/load`` (lerf_ros/srv/Checkpoint): ``request.name`` in checkpoint_path's folder."""
+        return self._serve_checkpoint(
+            "load", request.name, response, lambda path: self.engine.load(path), "loaded"
+        )
+
     def _serve_checkpoint(
-        self, service: str, response, action: Callable[[Path], object], done: str
+        self, service: str, name: str, response, action: Callable[[Path], object], done: str
     ):
         def answer():
-            path = self._checkpoint()
-            if path is None:
-                response.success, response.message = False, "parameter checkpoint_path is empty"
-                return
+            # Names are checked before anything is read or written: callers anywhere on the
+            # DDS domain must not reach files outside the checkpoint directory.
+            path = resolve_checkpoint(name, self.p.checkpoint_path)
             action(path)
             response.success, response.message = True, f"{done} {path}"
+            response.path = str(path)
 
         return self._serve(
             service, response, answer, refusals=CHECKPOINT_PROBLEMS, slots=self._checkpoint_slots

@@ -19,14 +19,13 @@ from __future__ import annotations
 import sys
 import threading
 import time
-import traceback
 
 import rclpy
 from geometry_msgs.msg import PoseStamped
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.clock import Clock, ClockType
-from rclpy.node import Node
+from rclpy.lifecycle import LifecycleNode
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image, PointCloud2
 from std_srvs.srv import SetBool, Trigger
@@ -37,15 +36,19 @@ from lerf_ros.data.frame_sync import MatchedFrame
 from lerf_ros.msg import TrainingStatus
 from lerf_ros.ros import conversions as conv
 from lerf_ros.ros.autosaver import Autosaver
-from lerf_ros.ros.camera_inputs import CameraInputs
+from lerf_ros.ros.base_height import BaseHeight
+from lerf_ros.ros.diagnostics import DiagnosticsPublisher
 from lerf_ros.ros.guards import GuardedExecutor, QuietPublisher
+from lerf_ros.ros.lifecycle import ManagedLifecycle
+from lerf_ros.ros.live_parameters import LiveParameters
 from lerf_ros.ros.parameter_files import unmatched_params_files
-from lerf_ros.ros.parameters import declare, engine_config, target_config
-from lerf_ros.ros.query_outputs import QueryOutputs, target_pose
+from lerf_ros.ros.parameters import declare, target_config
+from lerf_ros.ros.query_outputs import LATCHED_QOS, QueryOutputs, latest_view_frame
 from lerf_ros.ros.request_slots import RequestSlots, ResetGate
 from lerf_ros.ros.service_calls import ServiceCalls
 from lerf_ros.ros.spin import spin_until_shutdown
-from lerf_ros.srv import GetTargets, Query
+from lerf_ros.ros.target_messages import fill_targets
+from lerf_ros.srv import Checkpoint, GetTargets, Query
 
 SERVICE_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
 """Query services: requests wait in this queue until the executor takes them (the default
@@ -69,8 +72,9 @@ DROP_LOG_INTERVAL = 5.0
 frame; the counts are in ~/status)."""
 
 
-class LerfTrainerNode(ServiceCalls, Node):
-    """Trains a LERF online from posed camera streams and answers language queries."""
+class LerfTrainerNode(ManagedLifecycle, ServiceCalls, LifecycleNode):
+    """Trains a LERF online from posed camera streams and answers language queries; a managed
+    node (see :mod:`~lerf_ros.ros.lifecycle`) that starts by itself unless ``managed``."""
 
     def __init__(self, **node_kwargs):
         super().__init__("lerf_trainer", **node_kwargs)
@@ -98,20 +102,22 @@ class LerfTrainerNode(ServiceCalls, Node):
         """Drops are logged from the input and the pose callback groups (two threads)."""
 
         self.target_config = target_config(self.p)
+        self.base_height = BaseHeight(self, self.fixed_frame, self.p.base_frame)
         self.status_pub = self._publisher(TrainingStatus, "~/status", 10)
-        goals = [self._publisher(PoseStamped, "~/nav_goal", 10)]
-        if self.p.publish_nav2_goal:
-            goals.append(self._publisher(PoseStamped, "/goal_pose", 10))
+        goals = [self._publisher(PoseStamped, "~/nav_goal", LATCHED_QOS)]
+        if self.p.publish_nav2_goal:  # relative: a namespaced Nav2 listens on <ns>/goal_pose
+            goals.append(self._publisher(PoseStamped, "goal_pose", LATCHED_QOS))
         self.outputs = QueryOutputs(
             self,
-            cloud=self._publisher(PointCloud2, "~/relevancy_cloud", 1),
-            markers=self._publisher(MarkerArray, "~/markers", 10),
+            cloud=self._publisher(PointCloud2, "~/relevancy_cloud", LATCHED_QOS),
+            markers=self._publisher(MarkerArray, "~/markers", LATCHED_QOS),
             heatmap=self._publisher(Image, "~/relevancy_image", 1),
             goals=goals,
             frame_id=self.fixed_frame,
             robot_radius=self.target_config.navigation.robot_radius,
             heatmap_width=int(self.p.relevancy_image_width),
             relevancy_view=self._relevancy_view,
+            view_frame=lambda: latest_view_frame(self.engine, self.cameras.tf_frames),
         )
         # Reentrant, bounded by RequestSlots: a mutually exclusive group made rclpy's executor
         # busy-loop (holding the GIL) while its one call waited on the model lock.
@@ -123,8 +129,8 @@ class LerfTrainerNode(ServiceCalls, Node):
             self.create_service(
                 srv_type, name, callback, qos_profile=SERVICE_QOS, callback_group=sg
             )
-        self.create_service(Trigger, "~/save", self._on_save, callback_group=sg)
-        self.create_service(Trigger, "~/load", self._on_load, callback_group=sg)
+        self.create_service(Checkpoint, "~/save", self._on_save, callback_group=sg)
+        self.create_service(Checkpoint, "~/load", self._on_load, callback_group=sg)
         self.create_service(Trigger, "~/reset", self._on_reset, callback_group=sg)
         self.create_service(SetBool, "~/pause", self._on_pause, callback_group=sg)
         # A steady clock: ~/status goes on whatever happens to use_sim_time and /clock.
@@ -134,7 +140,9 @@ class LerfTrainerNode(ServiceCalls, Node):
             callback_group=self._status_group,
             clock=Clock(clock_type=ClockType.STEADY_TIME),
         )
+        self.diagnostics = DiagnosticsPublisher(self, self._status_group)
         self.add_on_set_parameters_callback(self._check_parameters)
+        self.live = LiveParameters(self, self.p)  # before any engine: see _new_engine
         self.autosaver = None
         if self.p.autosave_interval > 0 and self.p.checkpoint_path:
             self.autosaver = Autosaver(
@@ -142,25 +150,22 @@ class LerfTrainerNode(ServiceCalls, Node):
                 self._autosave,
                 lambda error: self.get_logger().error(f"autosave failed: {error}"),
             ).start()
+        # Last: unmanaged, this subscribes the cameras and starts loading the encoders.
+        self._start_lifecycle()
 
-        self.cameras = CameraInputs(
-            self,
-            self.p,
-            self.ledger,
-            self._offer,
-            input_group=self._input_group,
-            pose_group=self._pose_group,
-            on_drop=self._log_drop,
-        )
-        # Images wait for poses that arrive after them: match them again every 0.1 s.
-        self.create_timer(0.1, self.cameras.match, callback_group=self._input_group)
-        threading.Thread(target=self._build_engine, name="lerf-engine-init", daemon=True).start()
-
-    def _publisher(self, msg_type, topic: str, depth: int) -> QuietPublisher:
-        return QuietPublisher(self.create_publisher(msg_type, topic, depth), self._stopping)
+    def _publisher(self, msg_type, topic: str, qos: QoSProfile | int) -> QuietPublisher:
+        return QuietPublisher(self.create_publisher(msg_type, topic, qos), self._stopping)
 
     def _stopping(self) -> bool:
         return self.stopping or not self.context.ok()
+
+    def _new_engine(self):
+        engine = super()._new_engine()
+        self.live.attach(engine)  # parameter changes made while it was built
+        return engine
+
+    def _release_engine(self) -> None:
+        self.live.attach(None)  # lifecycle cleanup: the dropped engine's memory is freed
 
     def _check_parameters(self, parameters) -> SetParametersResult:
         """Refuse run-time changes that would silence the node."""
@@ -168,37 +173,6 @@ class LerfTrainerNode(ServiceCalls, Node):
             if parameter.name == "use_sim_time" and parameter.value is True:
                 return SetParametersResult(successful=False, reason=SIM_TIME_REFUSED)
         return SetParametersResult(successful=True)
-
-    def _build_engine(self) -> None:
-        """Load encoders and build the engine off the executor (loading can take a while)."""
-        try:
-            from lerf_ros.engine.build import build_engine
-
-            checkpoint = self._checkpoint()
-            resume = self.p.resume and checkpoint is not None and checkpoint.exists()
-            engine = build_engine(
-                engine_config(self.p),
-                self.p.encoder,
-                self.p.dino,
-                encoder_checkpoint=self.p.encoder_checkpoint,
-                frame_id=self.fixed_frame,
-                threads=self.p.torch_threads,
-                drops=self.ledger,
-                resume_from=checkpoint if resume else None,
-            )
-            if resume:
-                self.get_logger().info(f"resumed from {checkpoint} at step {engine.step}")
-            with self._lifecycle_lock:
-                if self.stopping:  # shut down while the encoders loaded: start nothing
-                    return
-                engine.start()
-                self.engine = engine
-            self.get_logger().info(
-                f"engine ready on {engine.device} (encoder {self.p.encoder}, dino {self.p.dino})"
-            )
-        except Exception as error:  # report in ~/status, keep serving
-            self.engine_error = f"engine failed to start: {error}"
-            self.get_logger().error(f"{self.engine_error}\n{traceback.format_exc()}")
 
     # -------------------------------------------------------------- frames
     def _offer(self, frames: list[MatchedFrame]) -> None:
@@ -241,6 +215,7 @@ class LerfTrainerNode(ServiceCalls, Node):
                 f"{reason} x{count}" for reason, count in sorted(depth_drops.items())
             )
             msg.message = f"{msg.message}; refused depth: {listed}".lstrip("; ")
+        self._lifecycle_status(msg)
         self.status_pub.publish(msg)
 
     def _on_query(self, request: Query.Request, response: Query.Response) -> Query.Response:
@@ -278,6 +253,8 @@ class LerfTrainerNode(ServiceCalls, Node):
     def _on_get_targets(
         self, request: GetTargets.Request, response: GetTargets.Response
     ) -> GetTargets.Response:
+        response.header.frame_id = self.fixed_frame  # set on refusals too
+        response.header.stamp = self.get_clock().now().to_msg()
         return self._serve(
             "get_targets",
             response,
@@ -295,28 +272,16 @@ class LerfTrainerNode(ServiceCalls, Node):
             list(request.negatives),
             int(request.max_results),
             self.target_config,
+            base_z=self.base_height.z(self.target_config.navigation.base_frame),
         )
         stamp = self.get_clock().now().to_msg()
-        response.peaks = [conv.peak_to_msg(peak) for peak in answer.result.peaks]
-        response.grasp_poses = [target_pose(t, self.fixed_frame, stamp) for t in answer.grasps]
-        response.grasp_scores = [float(t.score) for t in answer.grasps]
-        response.navigation_goals = [target_pose(t, self.fixed_frame, stamp) for t in answer.goals]
-        response.success = bool(answer.result.peaks)
-        response.message = answer.message
+        fill_targets(response, answer, self.fixed_frame, stamp)
         cloud = conv.make_cloud(
             answer.result.points, answer.result.relevancy, self.fixed_frame, stamp
         )
         self.outputs.publish(answer.result, cloud, stamp, targets=answer)
         if response.navigation_goals:
             self.outputs.publish_goal(response.navigation_goals[0])
-
-    def _on_save(self, request, response):
-        return self._serve_checkpoint("save", response, self._save, "saved")
-
-    def _on_load(self, request, response):
-        return self._serve_checkpoint(
-            "load", response, lambda path: self.engine.load(path), "loaded"
-        )
 
     def _on_reset(self, request, response):
         def reset():
@@ -328,7 +293,7 @@ class LerfTrainerNode(ServiceCalls, Node):
 
     def _on_pause(self, request, response):
         def pause():
-            self.engine.pause(bool(request.data))
+            self.live.set_pause(bool(request.data))  # the pause parameter follows
             response.success = True
             response.message = "paused" if request.data else "training"
 
@@ -337,6 +302,8 @@ class LerfTrainerNode(ServiceCalls, Node):
     def shutdown(self) -> None:
         """Stop autosaving and training; save a final checkpoint when autosave is on."""
         with self._lifecycle_lock:  # an engine still being built will not start now
+            if self.stopping:  # already done by the lifecycle 'shutdown' transition
+                return
             self.stopping = True
         if self.autosaver is not None:
             self.autosaver.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,10 +54,15 @@ class NavigationConfig:
     """Height of the column above the footprint disc that must be free (m)."""
     floor_clearance: float = 0.05
     """Free-space checks start this far above the ground (m), so the floor is not an obstacle."""
-    ground_height: float = 0.0
-    """z of the floor in the fixed frame (m); NaN estimates it from the field (the lowest large
-    horizontal RANSAC plane of the surface points). Default 0: a robot's map frame has its floor
-    at z = 0, and the estimate can take a table for the floor when the cameras barely saw it."""
+    ground_height: float = math.nan
+    """z of the floor in the fixed frame (m). NaN (default): the height of ``base_frame`` on
+    TF where the node can look it up, else estimated from the field: the lowest horizontal
+    surface below every keyframe camera that was seen under the cameras (a table they look at
+    is not); when none qualifies, no navigation goals and the answer says why."""
+    base_frame: str = "base_footprint"
+    """The robot's base frame on the floor (REP-105); with ``ground_height`` NaN its height in
+    the fixed frame is the floor's, where TF has it ('' or no TF: estimate from the field).
+    The node only: offline tools have no TF."""
     directions: int = 24
     """Goal directions tried around the target."""
     max_goals: int = 5

@@ -1,4 +1,5 @@
-"""Surface geometry the planners need: normals, support planes, the ground (z is up)."""
+"""Surface geometry the planners need: normals, support planes (z is up; the ground is in
+:mod:`lerf_ros.targets.ground`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,6 @@ import numpy as np
 
 Occupancy = Callable[[np.ndarray], np.ndarray]
 """``occupied(points [N, 3]) -> bool [N]``: whether each point is inside something solid."""
-
-HORIZONTAL_TOLERANCE_DEG = 15.0
-"""A plane counts as horizontal when its normal is within this angle of +z."""
 
 
 def outward_normals(points: np.ndarray, neighbours: int = 16) -> np.ndarray:
@@ -32,51 +30,6 @@ def outward_normals(points: np.ndarray, neighbours: int = 16) -> np.ndarray:
     flip = np.einsum("ij,ij->i", normals, outward) < 0
     normals[flip] *= -1.0
     return normals
-
-
-def horizontal_planes(
-    points: np.ndarray, distance: float = 0.015, min_share: float = 0.05, attempts: int = 6
-) -> list[tuple[float, int]]:
-    """Horizontal planes found by RANSAC, as ``(height, inlier count)``, lowest first.
-
-    Planes are peeled off one at a time (largest first); tilted ones (walls) are skipped and
-    planes holding less than ``min_share`` of the points are ignored.
-    """
-    import open3d as o3d
-
-    points = np.asarray(points, dtype=np.float64)
-    remaining = points
-    minimum = max(30, int(min_share * len(points)))
-    cos_limit = math.cos(math.radians(HORIZONTAL_TOLERANCE_DEG))
-    o3d.utility.random.seed(0)
-    planes = []
-    for _ in range(attempts):
-        if len(remaining) < minimum:
-            break
-        cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(remaining))
-        model, inliers = cloud.segment_plane(distance, 3, 400)
-        if len(inliers) < minimum:
-            break
-        normal = np.asarray(model[:3]) / max(np.linalg.norm(model[:3]), 1e-12)
-        if abs(normal[2]) >= cos_limit:
-            planes.append((float(np.median(remaining[inliers, 2])), len(inliers)))
-        keep = np.ones(len(remaining), dtype=bool)
-        keep[inliers] = False
-        remaining = remaining[keep]
-    return sorted(planes)
-
-
-def ground_height(points: np.ndarray, fixed: float = math.nan) -> float:
-    """The ground's z: ``fixed`` when finite, else the lowest large horizontal plane of the
-    surface points (a low percentile of z when no plane is found)."""
-    if math.isfinite(fixed):
-        return float(fixed)
-    if len(points) == 0:
-        return 0.0
-    planes = horizontal_planes(points)
-    if planes:
-        return planes[0][0]
-    return float(np.percentile(points[:, 2], 2.0))
 
 
 def support_height(

@@ -31,6 +31,9 @@ class NavigationGoal:
     """Distance (m) from the goal to the target's footprint."""
     peak: int = 0
     """Index of the query peak it was planned for (0: the most relevant)."""
+    visibility: float = 1.0
+    """How well the goal's side of the target was observed, in [0, 1]: ``score`` is
+    relevancy x visibility."""
 
 
 def _standoff_point(
@@ -73,11 +76,11 @@ def plan_navigation(
 
     A goal needs a robot-sized column that the cameras saw (``observed``) and that is free
     (``occupied``), and a free line of sight to the target; among those, the sides the
-    cameras saw the target from score best.
+    cameras saw the target from score best. An unknown ground (NaN) gives no goals.
     """
     target_points = np.asarray(target_points, dtype=np.float64)
-    if len(target_points) == 0:
-        return []
+    if len(target_points) == 0 or not math.isfinite(ground_z):
+        return []  # no floor known (lerf_ros.targets.ground): no goal rather than a guess
     footprint = cKDTree(target_points[:, :2])
     centre = np.median(target_points[:, :2], axis=0)
     target_top = float(np.percentile(target_points[:, 2], 98.0))
@@ -116,6 +119,7 @@ def plan_navigation(
                 position=np.array([xy[0], xy[1], ground_z]),
                 quaternion=np.array([0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2)]),
                 score=float(relevancy * quality),
+                visibility=float(quality),
                 yaw=yaw,
                 distance=distance,
             )

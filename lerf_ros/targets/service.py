@@ -10,8 +10,9 @@ from lerf_ros.query.candidates import count_free_views, count_views
 from lerf_ros.query.query3d import QueryResult
 from lerf_ros.query.reader import FieldReader
 from lerf_ros.targets.config import TargetConfig
-from lerf_ros.targets.geometry import Occupancy, ground_height, segment_object, support_height
+from lerf_ros.targets.geometry import Occupancy, segment_object, support_height
 from lerf_ros.targets.grasps import Grasp, plan_grasps
+from lerf_ros.targets.ground import Ground, estimate_ground, no_floor_hint
 from lerf_ros.targets.navigation import NavigationGoal, plan_navigation
 from lerf_ros.targets.parts import part_peaks, split_part_query
 
@@ -23,7 +24,9 @@ class TargetAnswer:
     grasps: list[Grasp] = field(default_factory=list)
     goals: list[NavigationGoal] = field(default_factory=list)
     ground_z: float = float("nan")
-    """Ground height used for the navigation goals."""
+    """Ground height used for the navigation goals (NaN: unknown, no goals)."""
+    ground: Ground | None = None
+    """Where that height came from and why."""
     message: str = ""
 
 
@@ -66,11 +69,15 @@ def compute_targets(
     max_results: int = 0,
     config: TargetConfig | None = None,
     occupied: Occupancy | None = None,
+    base_z: float | None = None,
 ) -> TargetAnswer:
     """Grasp poses and navigation goals (each best first) for ``text`` ("object" or
     "object;part"; for a part, grasps go to the part and goals to the object).
 
     ``occupied`` defaults to the field's density above ``config.occupied_density``.
+    ``base_z``: height of the robot's base frame in the field's frame (the node looks it up on
+    TF); the floor when ``config.navigation.ground_height`` is NaN, else estimated from the
+    field (:mod:`lerf_ros.targets.ground`).
     """
     config = config or TargetConfig.default()
     object_text, part_text = split_part_query(text)
@@ -110,9 +117,16 @@ def compute_targets(
             cluster, peak.relevancy, occupied, config.grasp, resting=support is not None
         )
         answer.grasps += [replace(grasp, peak=index) for grasp in grasps]
-    answer.ground_z = ground_height(result.points, config.navigation.ground_height)
     views = field.depth_views()
-    cameras = np.array([view.c2w[:3, 3] for view in views])
+    cameras = np.array([view.c2w[:3, 3] for view in views]).reshape(-1, 3)
+    answer.ground = estimate_ground(result.points, cameras, config.navigation.ground_height, base_z)
+    answer.ground_z = answer.ground.z
+    if not answer.ground.known:
+        answer.message = (
+            f"{len(answer.grasps)} grasp(s), no navigation goal for {text!r}"
+            f" ({no_floor_hint(answer.ground)})"
+        )
+        return answer
 
     def observed(points: np.ndarray) -> np.ndarray:
         return count_views(points, views) >= 1
@@ -137,6 +151,6 @@ def compute_targets(
     answer.goals = answer.goals[: config.navigation.max_goals]
     answer.message = (
         f"{len(answer.grasps)} grasp(s), {len(answer.goals)} navigation goal(s) for {text!r}"
-        f" (ground z = {answer.ground_z:.2f})"
+        f" (ground z = {answer.ground_z:.2f}: {answer.ground.reason})"
     )
     return answer

@@ -118,6 +118,12 @@ class KeyframeStore:
                 if evicted is not None:
                     self._remove(evicted)
 
+    def set_config(self, config: KeyframeConfig) -> None:
+        """Select the next frames with ``config`` (its thresholds; under the store's lock, so
+        a frame is judged by one consistent config)."""
+        with self._lock:
+            self._selector.config = config
+
     def clear(self) -> None:
         """Forget every keyframe and the selection history."""
         with self._lock:

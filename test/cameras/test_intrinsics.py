@@ -48,6 +48,10 @@ def test_numpy_scalars_are_stored_as_python_numbers():
         ({"cy": -900.0}, "principal point"),
         ({"distortion": (0.1, 0.2)}, "distortion"),
         ({"distortion": (0.1, 0.2, 0.0, float("nan"))}, "finite"),
+        ({"distortion": (0.1,) * 8}, "plumb_bob distortion takes 4 or 5"),
+        ({"distortion": (0.1,) * 6, "distortion_model": "rational_polynomial"}, "4 or 5 or 8"),
+        ({"distortion": (0.1,) * 5, "distortion_model": "equidistant"}, "takes 4 coeff"),
+        ({"distortion_model": "kannala_brandt"}, "unknown distortion model"),
     ],
 )
 def test_validate_rejects_bad_values(kwargs, message):
@@ -60,3 +64,14 @@ def test_validate_rejects_bad_values(kwargs, message):
 def test_validate_accepts_good_camera():
     camera = Intrinsics(640, 480, 500.0, 500.0, 320.0, 240.0, (0.1, 0.01, 0.0, 0.0, 0.001))
     assert camera.validate() is camera
+
+
+def test_opencv_distortion_pads_each_model_to_what_opencv_takes():
+    radtan = Intrinsics(64, 48, 50.0, 50.0, 32.0, 24.0, (0.1, 0.2, 0.0, 0.0))
+    np.testing.assert_array_equal(radtan.opencv_distortion, [0.1, 0.2, 0.0, 0.0, 0.0])
+    rational = Intrinsics(64, 48, 50.0, 50.0, 32.0, 24.0, (0.1,) * 5, "rational_polynomial")
+    np.testing.assert_array_equal(rational.opencv_distortion, [0.1] * 5 + [0.0] * 3)
+    fisheye = Intrinsics(64, 48, 50.0, 50.0, 32.0, 24.0, (0.1, 0.0, 0.0, 0.0), "equidistant")
+    assert fisheye.validate().opencv_distortion.shape == (4,)
+    # Scaling a camera keeps its lens model.
+    assert fisheye.scaled(0.5).distortion_model == "equidistant"

@@ -485,3 +485,17 @@ def test_offer_passes_depth_to_the_engine():
     sink = Sink()
     sync.offer(sync.image("camera0", NOW - 1.0, rgb(1)), sink, "")
     np.testing.assert_array_equal(sink.depths[0], depth_of(2.5))
+
+
+def test_set_timing_matches_the_next_image_with_the_new_slop_and_wait():
+    sync, clock, ledger, _ = make_sync(pose_wait=0.5, slop=0.05)
+    sync.pose("camera0", NOW - 1.0, pose_at(1.0))
+    assert sync.image("camera0", NOW - 0.8, rgb()) == []  # 0.2 s from the pose, slop 0.05
+    sync.set_timing(slop=0.3, pose_wait=5.0)
+    [frame] = sync.match()  # the waiting image is judged by the new slop
+    assert frame.pose[0, 3] == pytest.approx(1.0)
+    assert sync.image("camera0", NOW - 0.5, rgb()) == []  # 0.5 s from the pose: waits
+    clock.advance(1.0)  # past the old pose_wait, within the new one
+    assert sync.match() == [] and ledger.frames_dropped == 0
+    clock.advance(5.0)
+    assert sync.match() == [] and ledger.frames_dropped == 1

@@ -53,3 +53,47 @@ def test_training_after_the_payload_was_built_does_not_change_it():
     live = engine.trainer.model.state_dict()
     changed = [k for k, v in payload["model"].items() if not torch.equal(v, live[k].cpu())]
     assert changed, "training moved no weight: the test would not see an aliased payload"
+
+
+def test_keyframes_keep_their_lens_model_through_a_checkpoint():
+    from lerf_ros.engine.checkpoint_state import keyframe_from_dict, keyframe_to_dict
+    from lerf_ros.training.keyframe_store import Keyframe
+
+    for intrinsics in (
+        Intrinsics(16, 12, 14.0, 14.0, 8.0, 6.0, (0.1, -0.02, 0.001, 0.0), "equidistant"),
+        Intrinsics(
+            16,
+            12,
+            14.0,
+            14.0,
+            8.0,
+            6.0,
+            (0.1, -0.02, 0.0, 0.0, 0.01, 0.2, 0.0, 0.01),
+            "rational_polynomial",
+        ),
+    ):
+        frame = Keyframe(
+            id=3,
+            image=torch.zeros(12, 16, 3, dtype=torch.uint8),
+            intrinsics=intrinsics,
+            c2w=look_at((1.0, 0.0, 0.5), (0, 0, 0.3)),
+        )
+        back = keyframe_from_dict(keyframe_to_dict(frame), torch.device("cpu"))
+        assert back.intrinsics == intrinsics
+
+
+def test_checkpoints_from_before_the_lens_model_load_as_plumb_bob():
+    from lerf_ros.engine.checkpoint_state import keyframe_from_dict, keyframe_to_dict
+    from lerf_ros.training.keyframe_store import Keyframe
+
+    frame = Keyframe(
+        id=1,
+        image=torch.zeros(12, 16, 3, dtype=torch.uint8),
+        intrinsics=Intrinsics(16, 12, 14.0, 14.0, 8.0, 6.0, (0.1, 0.0, 0.0, 0.0)),
+        c2w=look_at((1.0, 0.0, 0.5), (0, 0, 0.3)),
+    )
+    data = keyframe_to_dict(frame)
+    data["intrinsics"] = data["intrinsics"][:7]
+    back = keyframe_from_dict(data, torch.device("cpu"))
+    assert back.intrinsics.distortion_model == "plumb_bob"
+    assert back.intrinsics.distortion == (0.1, 0.0, 0.0, 0.0)

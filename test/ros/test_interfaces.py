@@ -6,8 +6,8 @@ import pytest
 from geometry_msgs.msg import Point, PoseStamped, Vector3
 from rclpy.serialization import deserialize_message, serialize_message
 
-from lerf_ros.msg import RelevancyPeak, TrainingStatus
-from lerf_ros.srv import GetTargets, Query
+from lerf_ros.msg import Grasp, NavigationGoal, RelevancyPeak, TrainingStatus
+from lerf_ros.srv import Checkpoint, GetTargets, Query
 
 
 def roundtrip(msg):
@@ -86,3 +86,30 @@ def test_get_targets_request_and_response_fields():
     assert back.grasp_poses[0].header.frame_id == "map"
     assert list(back.grasp_scores) == pytest.approx([0.7])
     assert back.peaks[0].support == 3
+
+
+def test_get_targets_structured_fields_and_error_codes():
+    codes = GetTargets.Response
+    assert (codes.SUCCESS, codes.NOT_READY, codes.BUSY, codes.NO_TARGET) == (0, 1, 2, 3)
+    assert (codes.INVALID_REQUEST, codes.FAILED) == (4, 5)
+    grasp = Grasp(width=0.05, kind=Grasp.KIND_SIDE, score=0.8, peak=2)
+    grasp.pose.header.frame_id = grasp.pre_grasp_pose.header.frame_id = "map"
+    grasp.approach = Vector3(x=0.0, y=1.0, z=0.0)
+    goal = NavigationGoal(score=0.5, distance=0.8, visibility=0.7, peak=1)
+    response = GetTargets.Response(success=True, error_code=codes.SUCCESS)
+    response.header.frame_id = "map"
+    response.grasps, response.goals = [grasp], [goal]
+    back = roundtrip(response)
+    assert back.header.frame_id == "map" and back.error_code == codes.SUCCESS
+    assert back.grasps[0].kind == Grasp.KIND_SIDE and Grasp.KIND_TOP == 0
+    assert back.grasps[0].approach.y == 1.0 and back.grasps[0].peak == 2
+    assert back.grasps[0].width == pytest.approx(0.05)
+    assert back.grasps[0].pre_grasp_pose.header.frame_id == "map"
+    assert (back.goals[0].distance, back.goals[0].visibility) == pytest.approx((0.8, 0.7))
+
+
+def test_checkpoint_request_and_response_fields():
+    assert roundtrip(Checkpoint.Request(name="kitchen")).name == "kitchen"
+    assert Checkpoint.Request().name == ""
+    back = roundtrip(Checkpoint.Response(success=True, message="saved", path="/data/k.pt"))
+    assert (back.success, back.message, back.path) == (True, "saved", "/data/k.pt")

@@ -12,6 +12,8 @@ from lerf_ros.ros.parameter_files import parameters_for
 from lerf_ros.ros.parameters import PARAMETERS, NodeParameters, launch_arguments
 
 REPO = Path(__file__).resolve().parents[2]
+RECIPES = ("realsense_rtabmap.yaml", "zed.yaml", "isaac_cuvslam.yaml")
+"""The real-camera parameter files of the README's "Running on a robot"."""
 
 
 def launch_tree():
@@ -59,8 +61,12 @@ def test_launch_runs_executables_that_exist():
 
 
 def test_parameter_files_use_declared_parameters_with_matching_types():
-    for name in ("lerf.yaml", "demo.yaml"):
+    # Every shipped file: lerf.yaml, demo.yaml and the camera recipes.
+    names = sorted(path.name for path in (REPO / "config").glob("*.yaml"))
+    assert {"lerf.yaml", "demo.yaml", *RECIPES} <= set(names), names
+    for name in names:
         params = parameters_for(REPO / "config" / name, "/lerf_trainer")
+        assert params, f"{name} sets nothing for /lerf_trainer"
         assert set(params) <= set(PARAMETERS), (name, set(params) - set(PARAMETERS))
         for key, value in params.items():
             default = PARAMETERS[key].default

@@ -79,6 +79,10 @@ def test_rviz_config_is_an_rviz2_config_with_the_expected_displays():
         assert qos["Reliability Policy"] in RVIZ_RELIABILITY, qos
         assert qos["Durability Policy"] in RVIZ_DURABILITY, qos
         assert qos["History Policy"] == "Keep Last" and qos["Depth"] >= 1, qos
+    # RViz started after a query still shows its answer: the node latches these outputs.
+    durability = {topic: qos["Durability Policy"] for topic, _, qos in topic_displays()}
+    for name in ("relevancy_cloud", "markers", "nav_goal"):
+        assert durability[f"/lerf_trainer/{name}"] == "Transient Local", name
     # The cloud is coloured by relevancy on the fixed 0.5-1.0 range of the PNG heat maps.
     cloud = next(d for d in rviz_displays() if d["Class"].endswith("/PointCloud2"))
     assert cloud["Color Transformer"] == "Intensity"
@@ -124,9 +128,10 @@ def test_launch_starts_rviz_with_the_config_and_the_launch_fixed_frame():
         "install(DIRECTORY launch config DESTINATION share/${PROJECT_NAME})"
         in (REPO / "CMakeLists.txt").read_text()
     )
-    # -f <fixed_frame launch argument>: rviz2's fixed frame is the node's.
+    # -f: rviz2's fixed frame is the node's (the argument, else the parameter file's);
+    # test_launch_precedence.py evaluates which value it takes.
     frame = ast.unparse(items[flags.index("-f") + 1])
-    assert frame == "LaunchConfiguration('fixed_frame')", frame
+    assert frame == "str(fixed_frame)", frame
     source = (REPO / "launch" / "lerf.launch.py").read_text()
     assert '("fixed_frame", "map",' in source  # a declared argument, default as in the config
     assert (

@@ -6,7 +6,7 @@ from scene_surface import observed_surface
 
 from lerf_ros.data.synthetic.presets import default_scene
 from lerf_ros.targets.config import NavigationConfig
-from lerf_ros.targets.geometry import ground_height, horizontal_planes
+from lerf_ros.targets.ground import estimate_ground
 from lerf_ros.targets.navigation import disc_points, plan_navigation
 
 
@@ -16,23 +16,13 @@ def room():
     return scene, observed_surface(scene)
 
 
-def test_ground_is_the_lowest_large_horizontal_plane(room):
-    _, surface = room
-    planes = horizontal_planes(surface.points)
-    heights = [h for h, _ in planes]
-    assert heights[0] == pytest.approx(0.0, abs=0.01)  # floor
-    assert any(h == pytest.approx(0.75, abs=0.01) for h in heights)  # table top
-    assert ground_height(surface.points) == pytest.approx(0.0, abs=0.02)
-    assert ground_height(surface.points, fixed=0.3) == 0.3
-
-
 @pytest.mark.parametrize("name", ["red ball", "blue box", "purple vase"])
 def test_goal_is_on_the_floor_at_the_standoff_facing_the_object_in_free_space(room, name):
     scene, surface = room
     obj = scene.object_named(name)
     index = [o.name for o in scene.objects].index(name)
     target = surface.points[surface.instance == index]
-    floor = ground_height(surface.points)
+    floor = estimate_ground(surface.points, surface.cameras).z
     config = NavigationConfig(standoff_distance=0.8, robot_radius=0.25)
     goals = plan_navigation(
         target, 0.9, surface.cameras, floor, scene.occupied, surface.observed, config
@@ -65,6 +55,17 @@ def test_space_no_camera_saw_is_not_a_goal(room):
         return np.zeros(len(points), dtype=bool)
 
     goals = plan_navigation(target, 0.9, surface.cameras, 0.0, scene.occupied, never_seen, config)
+    assert goals == []
+
+
+def test_unknown_ground_is_no_goal(room):
+    scene, surface = room
+    index = [o.name for o in scene.objects].index("red ball")
+    target = surface.points[surface.instance == index]
+    config = NavigationConfig()
+    goals = plan_navigation(
+        target, 0.9, surface.cameras, math.nan, scene.occupied, surface.observed, config
+    )
     assert goals == []
 
 

@@ -116,3 +116,14 @@ def test_offers_from_many_threads_keep_the_cap_and_unique_ids():
         thread.join()
     assert len(set(accepted)) == 200
     assert len(store) == 5
+
+
+def test_set_config_judges_the_next_frame_by_the_new_thresholds():
+    store = KeyframeStore(KeyframeConfig(min_translation=0.1, max_interval=0.0))
+    assert offer(store, 0.0, 0.0).decision.accepted
+    assert not offer(store, 0.05, 1.0).decision.accepted  # 5 cm < 10 cm
+    store.set_config(KeyframeConfig(min_translation=0.01, max_interval=0.0))
+    assert offer(store, 0.05, 2.0).decision.accepted
+    store.set_config(KeyframeConfig(min_translation=10.0, min_rotation_deg=180.0, max_interval=0.0))
+    assert not offer(store, 1.0, 3.0).decision.accepted
+    assert len(store.snapshot()) == 2
