@@ -66,14 +66,14 @@ def test_no_source_file_evaluates_or_unpickles_data():
 def test_service_handlers_never_import_what_a_request_names():
     """Encoder and plug-in import paths come from start-up parameters only: the node's
     service callbacks contain no dynamic import."""
-    source = (PACKAGE / "ros" / "trainer_node.py").read_text()
-    tree = ast.parse(source)
     handlers = [
         node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("_on_")
+        for module in ("trainer_node.py", "service_calls.py", "lifecycle.py")
+        for node in ast.walk(ast.parse((PACKAGE / "ros" / module).read_text()))
+        if isinstance(node, ast.FunctionDef) and node.name.startswith(("_on_", "on_"))
     ]
-    assert {"_on_query", "_on_get_targets", "_on_save", "_on_load"} <= {h.name for h in handlers}
+    names = {h.name for h in handlers}
+    assert {"_on_query", "_on_get_targets", "_on_save", "_on_load", "on_configure"} <= names
     for handler in handlers:
         for node in ast.walk(handler):
             if isinstance(node, ast.Call):
